@@ -1,0 +1,67 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    # Shared connection options of every module and lookup that talks to Jira.
+    DOCUMENTATION = r"""
+options:
+  url:
+    description:
+      - Base URL of the Jira site, for example V(https://jira.example.com) (Server / Data Center) or
+        V(https://your-site.atlassian.net) (Cloud). Paths given to modules are joined to it.
+      - When omitted and O(cloud_id) is set, site paths go through the cloud gateway
+        C({api_url}/ex/jira/{cloud_id}).
+      - If not set, the environment variable E(JIRA_URL) is used.
+    type: str
+  api_url:
+    description:
+      - Base URL of Atlassian's cloud API gateway (OAuth 2.0 tokens, C(/ex/jira/...), the Jira Software Cloud
+        DevOps APIs). Override it to point at a test double such as the collection's emulator.
+      - If not set, the environment variable E(JIRA_API_URL) is used.
+    type: str
+    default: https://api.atlassian.com
+  auth_url:
+    description:
+      - Base URL of Atlassian's authorization server (OAuth 2.0 three-legged flows).
+      - If not set, the environment variable E(JIRA_AUTH_URL) is used.
+    type: str
+    default: https://auth.atlassian.com
+  cloud_id:
+    description:
+      - Jira Cloud site id. With it, site paths are addressed as C({api_url}/ex/jira/{cloud_id}/...) when no
+        O(url) is given, and the DevOps data modules address C({api_url}/jira/.../cloud/{cloud_id}).
+      - If not set, the environment variable E(JIRA_CLOUD_ID) is used.
+    type: str
+  timeout:
+    description:
+      - Seconds to wait for the server to connect and to answer each request.
+      - If not set, the environment variable E(JIRA_TIMEOUT) is used.
+    type: float
+    default: 30
+  validate_certs:
+    description:
+      - Verify the server's TLS certificate. Leave it on; use O(ca_path) for private CAs.
+      - If not set, the environment variable E(JIRA_VALIDATE_CERTS) is used.
+    type: bool
+    default: true
+  ca_path:
+    description:
+      - Path of a PEM CA bundle used to verify the server's certificate instead of the system store.
+      - If not set, the environment variable E(JIRA_CA_PATH) is used.
+    type: path
+  max_retries:
+    description:
+      - How many times a request is retried after HTTP 429, 502, 503, 504, a timeout or a dropped connection.
+      - Waits grow exponentially with full jitter; a C(Retry-After) header is honoured as the minimum wait.
+      - If not set, the environment variable E(JIRA_MAX_RETRIES) is used.
+    type: int
+    default: 5
+  retry_budget:
+    description:
+      - Total seconds one request may take including all retries and waits. A wait that would cross the budget
+        is not started; the task fails at once with a message saying how long the server asked to wait.
+      - If not set, the environment variable E(JIRA_RETRY_BUDGET) is used.
+    type: float
+    default: 120
+"""

@@ -1,0 +1,244 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one HTTP client every module, lookup and role uses to talk to Jira and Atlassian's cloud endpoints.
+
+Retries, ``Retry-After``, TLS options, error messages and redaction live here and nowhere else.
+"""
+from __future__ import annotations
+
+import json as _json
+from urllib.parse import urljoin, urlsplit
+
+try:
+    import requests
+    HAS_REQUESTS = True
+    REQUESTS_IMPORT_ERROR = None
+except ImportError as exc:  # pragma: no cover - exercised only without requests
+    HAS_REQUESTS = False
+    REQUESTS_IMPORT_ERROR = exc
+
+from ansible_collections.jiraops.integration.plugins.module_utils._errors import JiraError, OptionError
+from ansible_collections.jiraops.integration.plugins.module_utils._redact import Redactor
+from ansible_collections.jiraops.integration.plugins.module_utils._retry import RETRY_STATUSES, RetryPolicy, parse_retry_after
+
+DEFAULT_API_URL = "https://api.atlassian.com"
+DEFAULT_AUTH_URL = "https://auth.atlassian.com"
+USER_AGENT = "jiraops.integration/0.1.0"
+
+
+def check_base_url(option, value):
+    """A base URL must be absolute http(s); say which option is wrong before any request is made."""
+    if value in (None, ""):
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise OptionError(option, f"{value!r} is not an absolute http(s) URL (for example https://jira.example.com)")
+    return value.rstrip("/")
+
+
+def error_messages(payload):
+    """Jira's error text from ``errorMessages``/``errors`` and the other shapes Atlassian APIs use."""
+    out = []
+    if isinstance(payload, dict):
+        for msg in payload.get("errorMessages") or []:
+            out.append(str(msg))
+        errors = payload.get("errors")
+        if isinstance(errors, dict):
+            out.extend(f"{k}: {v}" for k, v in errors.items())
+        elif isinstance(errors, list):
+            for item in errors:
+                if isinstance(item, dict):
+                    out.append(str(item.get("message") or item.get("title") or item))
+                else:
+                    out.append(str(item))
+        for key in ("error_description", "message", "detail"):
+            if payload.get(key):
+                out.append(str(payload[key]))
+        if not out and payload.get("error"):
+            out.append(str(payload["error"]))
+    return out
+
+
+class Response:
+    """What callers need from a response, decoded once."""
+
+    def __init__(self, status, headers, body, url, method, path):
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.url = url
+        self.method = method
+        self.path = path
+        self.json = None
+        ctype = headers.get("Content-Type", "")
+        if body and ("json" in ctype or body[:1] in (b"{", b"[")):
+            try:
+                self.json = _json.loads(body.decode("utf-8"))
+            except ValueError:
+                self.json = None
+
+    @property
+    def text(self):
+        return self.body.decode("utf-8", "replace")
+
+
+class JiraClient:
+    """A ``requests`` session with base URLs, one auth method, retries and Jira-aware errors."""
+
+    def __init__(self, url=None, api_url=DEFAULT_API_URL, auth_url=DEFAULT_AUTH_URL, auth=None, cloud_id=None,
+                 timeout=30, validate_certs=True, ca_path=None, max_retries=5, retry_budget=120,
+                 redactor=None, log=None, retry_policy_factory=None, session=None):
+        if not HAS_REQUESTS:
+            raise JiraError(f"the Python library 'requests' is required: {REQUESTS_IMPORT_ERROR}")
+        self.url = check_base_url("url", url)
+        self.api_url = check_base_url("api_url", api_url) or DEFAULT_API_URL
+        self.auth_url = check_base_url("auth_url", auth_url) or DEFAULT_AUTH_URL
+        self.cloud_id = cloud_id
+        self.auth = auth
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.retry_budget = retry_budget
+        self.redactor = redactor or Redactor()
+        if auth is not None:
+            for secret in auth.secrets():
+                self.redactor.add(secret)
+        self._log = log
+        self._retry_policy_factory = retry_policy_factory or (
+            lambda: RetryPolicy(max_retries=self.max_retries, budget=self.retry_budget)
+        )
+        self.session = session or requests.Session()
+        self.session.headers["User-Agent"] = USER_AGENT
+        if ca_path:
+            self.session.verify = ca_path
+        else:
+            self.session.verify = bool(validate_certs)
+        self._authenticated = False
+        self.requests_made = 0
+        self.retries_made = 0
+
+    # -- URLs ---------------------------------------------------------------------------------------------
+    def site_base(self):
+        """Where site REST paths go: the site itself, or the cloud gateway when only a cloud id is known."""
+        if self.cloud_id and (not self.url or getattr(self.auth, "uses_gateway", False)):
+            return f"{self.api_url}/ex/jira/{self.cloud_id}"
+        if not self.url:
+            raise OptionError("url", "the Jira site URL is required (or set JIRA_URL, or give cloud_id)")
+        return self.url
+
+    def url_for(self, path, base="site"):
+        if path.startswith(("http://", "https://")):
+            return path
+        root = {"site": self.site_base, "api": lambda: self.api_url, "auth": lambda: self.auth_url}[base]()
+        return urljoin(root + "/", path.lstrip("/"))
+
+    def debug(self, message):
+        if self._log:
+            self._log(self.redactor.text(message))
+
+    # -- requests -----------------------------------------------------------------------------------------
+    def request(self, method, path, base="site", json=None, data=None, params=None, headers=None,
+                expected=(200,), authenticate=True, retry=None):
+        """Send one logical request (retrying as policy allows) and return a Response or raise JiraError.
+
+        ``expected`` lists accepted statuses (None accepts any); ``retry`` defaults to True for every method,
+        since Jira's 429/503 mean the request was not processed.
+        """
+        method = method.upper()
+        url = self.url_for(path, base)
+        display = urlsplit(url).path or "/"
+        if authenticate and self.auth is not None and not self._authenticated:
+            self.auth.authenticate(self)
+            self._authenticated = True
+        policy = self._retry_policy_factory()
+        reauthenticated = False
+        hdrs = {"Accept": "application/json"}
+        if headers:
+            hdrs.update(headers)
+        body = None
+        if json is not None:
+            body = _json.dumps(json).encode("utf-8")
+            hdrs.setdefault("Content-Type", "application/json")
+        elif data is not None:
+            body = data
+        while True:
+            req = requests.Request(method, url, params=params, data=body, headers=hdrs)
+            prepared = self.session.prepare_request(req)
+            if authenticate and self.auth is not None:
+                prepared = self.auth.apply(prepared) or prepared
+            self.requests_made += 1
+            self.debug(f"{method} {display} attempt {policy.retries + 1}")
+            try:
+                raw = self.session.send(prepared, timeout=self.timeout, allow_redirects=False)
+            except requests.exceptions.SSLError as exc:
+                raise JiraError(
+                    f"TLS verification failed ({self._short(exc)}); give ca_path with the CA bundle that signed "
+                    "the server's certificate, or (only for throwaway test servers) validate_certs=false",
+                    method=method, path=display,
+                ) from None
+            except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+                kind = "timed out" if isinstance(exc, requests.exceptions.Timeout) else "connection failed"
+                wait = policy.next_wait() if retry is not False else None
+                if wait is None:
+                    raise JiraError(
+                        f"{kind} after {policy.retries + 1} attempt(s) in {policy.elapsed:.1f}s: {self._short(exc)}",
+                        method=method, path=display, retries=policy.retries,
+                    ) from None
+                self.debug(f"{method} {display} {kind}; retrying in {wait:.2f}s")
+                self.retries_made += 1
+                policy.wait(wait)
+                continue
+            resp = Response(raw.status_code, raw.headers, raw.content, url, method, display)
+            if resp.status in RETRY_STATUSES and retry is not False:
+                retry_after = parse_retry_after(raw.headers.get("Retry-After"))
+                wait = policy.next_wait(retry_after)
+                if wait is not None:
+                    self.debug(f"{method} {display} got HTTP {resp.status}; retrying in {wait:.2f}s")
+                    self.retries_made += 1
+                    policy.wait(wait)
+                    continue
+                raise self._error(resp, policy, gave_up=True, retry_after=retry_after)
+            if resp.status == 401 and authenticate and self.auth is not None and not reauthenticated:
+                if self.auth.on_unauthorized(self):
+                    reauthenticated = True
+                    continue
+            if expected is not None and resp.status not in expected:
+                raise self._error(resp, policy)
+            resp.retries = policy.retries
+            resp.waited = policy.waited
+            return resp
+
+    def _short(self, exc):
+        return self.redactor.text(str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__)[:300]
+
+    def _error(self, resp, policy, gave_up=False, retry_after=None):
+        messages = [self.redactor.text(m) for m in error_messages(resp.json)]
+        if not messages and resp.body and resp.json is None:
+            text = resp.text.strip()
+            if text and "<html" not in text[:200].lower():
+                messages = [self.redactor.text(text[:300])]
+        if gave_up:
+            hint = f"gave up after {policy.retries} retr{'y' if policy.retries == 1 else 'ies'} in {policy.elapsed:.1f}s"
+            if retry_after is not None:
+                hint += f" (server asked to wait {retry_after:.0f}s more; raise retry_budget or max_retries)"
+            message = hint
+        elif resp.status == 401:
+            message = "authentication failed: check the credentials (username/password, token, or OAuth settings)"
+        elif resp.status == 403:
+            message = "permission denied: the credentials are valid but lack the permission or scope for this call"
+        elif resp.status == 404:
+            message = "not found"
+        else:
+            message = "unexpected status"
+        return JiraError(message, status=resp.status, method=resp.method, path=resp.path, messages=messages,
+                         body=self.redactor.data(resp.json), retries=policy.retries)
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def post(self, path, **kw):
+        return self.request("POST", path, **kw)
+
+    def put(self, path, **kw):
+        return self.request("PUT", path, **kw)
+
+    def delete(self, path, **kw):
+        return self.request("DELETE", path, **kw)

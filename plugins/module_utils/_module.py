@@ -1,0 +1,48 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""One base class for every module that talks to Jira: shared options, the client, one error path."""
+from __future__ import annotations
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.jiraops.integration.plugins.module_utils._client import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
+from ansible_collections.jiraops.integration.plugins.module_utils._errors import JiraError
+from ansible_collections.jiraops.integration.plugins.module_utils._options import build_client, connection_argspec
+
+
+class JiraModule(AnsibleModule):
+    """AnsibleModule plus the connection/auth options, a lazily built client and JiraError handling."""
+
+    def __init__(self, argument_spec=None, **kwargs):
+        spec = connection_argspec()
+        spec.update(argument_spec or {})
+        super().__init__(argument_spec=spec, **kwargs)
+        if not HAS_REQUESTS:
+            self.fail_json(msg=missing_required_lib("requests"), exception=str(REQUESTS_IMPORT_ERROR))
+        self._client = None
+
+    @property
+    def client(self):
+        if self._client is None:
+            self._client = build_client(self.params, log=self.debug)
+            for secret in self._client.redactor.secrets:
+                self.no_log_values.add(secret)
+        return self._client
+
+    def fail_from(self, exc, **extra):
+        """Turn a JiraError into fail_json; the message and details are already free of secrets."""
+        result = exc.details()
+        result.update(extra)
+        redactor = self._client.redactor if self._client else None
+        msg = str(exc)
+        if redactor:
+            msg = redactor.text(msg)
+            result = redactor.data(result)
+        self.fail_json(msg=msg, **result)
+
+    def run(self, func):
+        """Call ``func(self)`` and exit with its result dict; JiraError becomes a clean failure."""
+        try:
+            result = func(self)
+        except JiraError as exc:
+            self.fail_from(exc)
+        self.exit_json(**result)

@@ -1,0 +1,77 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The shared connection and auth options, and the one way to turn them into a client.
+
+Modules (through JiraModule) and lookup plugins both use this, so an option behaves the same everywhere.
+"""
+from __future__ import annotations
+
+from ansible.module_utils.basic import env_fallback
+
+from ansible_collections.jiraops.integration.plugins.module_utils._auth import AUTH_METHODS, select_auth
+from ansible_collections.jiraops.integration.plugins.module_utils._client import (
+    DEFAULT_API_URL,
+    DEFAULT_AUTH_URL,
+    JiraClient,
+)
+from ansible_collections.jiraops.integration.plugins.module_utils._errors import OptionError
+from ansible_collections.jiraops.integration.plugins.module_utils._redact import Redactor
+
+
+def _env(*names):
+    return (env_fallback, list(names))
+
+
+CONNECTION_OPTIONS = {
+    "url": {"type": "str", "fallback": _env("JIRA_URL")},
+    "api_url": {"type": "str", "fallback": _env("JIRA_API_URL"), "default": DEFAULT_API_URL},
+    "auth_url": {"type": "str", "fallback": _env("JIRA_AUTH_URL"), "default": DEFAULT_AUTH_URL},
+    "cloud_id": {"type": "str", "fallback": _env("JIRA_CLOUD_ID")},
+    "timeout": {"type": "float", "fallback": _env("JIRA_TIMEOUT"), "default": 30},
+    "validate_certs": {"type": "bool", "fallback": _env("JIRA_VALIDATE_CERTS"), "default": True},
+    "ca_path": {"type": "path", "fallback": _env("JIRA_CA_PATH")},
+    "max_retries": {"type": "int", "fallback": _env("JIRA_MAX_RETRIES"), "default": 5},
+    "retry_budget": {"type": "float", "fallback": _env("JIRA_RETRY_BUDGET"), "default": 120},
+}
+
+AUTH_OPTIONS = {
+    "auth_method": {"type": "str", "fallback": _env("JIRA_AUTH_METHOD"), "default": "auto"},
+    "username": {"type": "str", "fallback": _env("JIRA_USERNAME")},
+    "password": {"type": "str", "fallback": _env("JIRA_PASSWORD", "JIRA_API_TOKEN"), "no_log": True},
+    "token": {"type": "str", "fallback": _env("JIRA_TOKEN"), "no_log": True},
+}
+
+
+def connection_argspec():
+    spec = {}
+    for source in (CONNECTION_OPTIONS, AUTH_OPTIONS):
+        for name, value in source.items():
+            spec[name] = dict(value)
+    spec["auth_method"]["choices"] = ["auto"] + sorted(AUTH_METHODS)
+    return spec
+
+
+def build_client(params, log=None, **overrides):
+    """A JiraClient from validated option values; raises OptionError naming the bad option."""
+    timeout = params.get("timeout")
+    if timeout is not None and timeout <= 0:
+        raise OptionError("timeout", f"must be a positive number of seconds, got {timeout}")
+    if (params.get("max_retries") or 0) < 0:
+        raise OptionError("max_retries", "must be 0 or more")
+    auth = select_auth(params)
+    redactor = Redactor(auth.secrets())
+    kwargs = dict(
+        url=params.get("url"),
+        api_url=params.get("api_url"),
+        auth_url=params.get("auth_url"),
+        cloud_id=params.get("cloud_id"),
+        auth=auth,
+        timeout=timeout or 30,
+        validate_certs=params.get("validate_certs", True),
+        ca_path=params.get("ca_path"),
+        max_retries=params.get("max_retries", 5),
+        retry_budget=params.get("retry_budget", 120),
+        redactor=redactor,
+        log=log,
+    )
+    kwargs.update(overrides)
+    return JiraClient(**kwargs)

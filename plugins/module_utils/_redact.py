@@ -1,0 +1,93 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Keep secrets out of everything a module returns or logs.
+
+Ansible masks ``no_log`` option values, but tokens that arrive in responses (a fresh access token in a
+header, a cookie) are unknown to it; this helper is the single place that strips both.
+"""
+from __future__ import annotations
+
+import re
+
+MASK = "********"
+
+# Header names whose values are always secret, whatever they contain.
+SECRET_HEADERS = frozenset(
+    h.lower()
+    for h in (
+        "Authorization",
+        "Proxy-Authorization",
+        "Cookie",
+        "Set-Cookie",
+        "X-Atlassian-Token-Secret",
+        "X-Auth-Token",
+        "X-Api-Key",
+    )
+)
+
+# Keys in JSON or form bodies that carry secrets.
+SECRET_KEYS = frozenset(
+    (
+        "password",
+        "token",
+        "access_token",
+        "refresh_token",
+        "id_token",
+        "client_secret",
+        "clientsecret",
+        "secret",
+        "private_key",
+        "oauth_token_secret",
+        "oauth_verifier",
+        "verifier",
+        "code_verifier",
+        "sharedsecret",
+    )
+)
+
+_AUTH_IN_TEXT = re.compile(r"(?i)\b(Basic|Bearer|OAuth)\s+[^\s,]+(?:\s*,\s*\w+=\"[^\"]*\")*")
+
+
+class Redactor:
+    """Masks known secret values anywhere in a nested structure."""
+
+    def __init__(self, secrets=()):
+        self._secrets = set()
+        for value in secrets:
+            self.add(value)
+
+    def add(self, value):
+        # Very short values would mask innocent text everywhere; Ansible uses the same cut-off idea.
+        if isinstance(value, str) and len(value) >= 4:
+            self._secrets.add(value)
+
+    @property
+    def secrets(self):
+        return frozenset(self._secrets)
+
+    def text(self, value):
+        if not isinstance(value, str):
+            return value
+        for secret in sorted(self._secrets, key=len, reverse=True):
+            if secret in value:
+                value = value.replace(secret, MASK)
+        return _AUTH_IN_TEXT.sub(lambda m: m.group(1) + " " + MASK, value)
+
+    def headers(self, headers):
+        return {
+            k: (MASK if k.lower() in SECRET_HEADERS else self.text(v)) for k, v in dict(headers or {}).items()
+        }
+
+    def data(self, value):
+        if isinstance(value, dict):
+            return {
+                k: (MASK if isinstance(k, str) and k.lower() in SECRET_KEYS and v not in (None, "") else self.data(v))
+                for k, v in value.items()
+            }
+        if isinstance(value, (list, tuple)):
+            return [self.data(v) for v in value]
+        return self.text(value)
+
+
+def redact(value, secrets=()):
+    """One-shot helper for callers that have no Redactor at hand."""
+    return Redactor(secrets).data(value)
