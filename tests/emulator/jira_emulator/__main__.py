@@ -1,0 +1,38 @@
+"""``python -m jira_emulator [--port N] [--url-file F]``: serve until interrupted, print the base URL first."""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+
+from .app import EmulatorServer
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="jira_emulator", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1", help="loopback address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=0, help="port (default: a free one)")
+    parser.add_argument("--url-file", help="also write the base URL to this file once listening")
+    parser.add_argument("--tls-cert", help="serve HTTPS with this PEM certificate (with --tls-key)")
+    parser.add_argument("--tls-key", help="PEM private key for --tls-cert")
+    parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
+    args = parser.parse_args(argv)
+    ssl_context = (args.tls_cert, args.tls_key) if args.tls_cert else None
+    server = EmulatorServer(host=args.host, port=args.port, ssl_context=ssl_context, quiet=not args.verbose)
+    print(server.url, flush=True)
+    if args.url_file:
+        tmp = args.url_file + ".tmp"
+        with open(tmp, "w", encoding="utf-8") as handle:
+            handle.write(server.url + "\n")
+        os.replace(tmp, args.url_file)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        server.serve_forever()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

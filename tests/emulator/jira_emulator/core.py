@@ -1,0 +1,111 @@
+"""Cross-cutting behaviour: request log, fault injection, and Jira's strictness on bodies."""
+from __future__ import annotations
+
+import json
+import socket
+import time
+
+from flask import current_app, g, request
+
+from .http import jira_error, jira_json
+
+CONTROL_PREFIX = "/_emulator"
+JSON_TYPES = ("application/json",)
+
+
+class BadBody(Exception):
+    def __init__(self, response):
+        super().__init__("bad body")
+        self.response = response
+
+
+def json_body(required=True):
+    """The parsed JSON body, failing the way Jira does for a wrong content type or malformed JSON."""
+    ctype = (request.mimetype or "").lower()
+    raw = request.get_data(cache=True)
+    if not raw:
+        if required:
+            raise BadBody(jira_error(400, "No content to map to Object due to end of input"))
+        return None
+    if ctype not in JSON_TYPES:
+        raise BadBody(jira_json({"message": "Unsupported Media Type", "status-code": 415}, status=415))
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise BadBody(jira_error(400, f"Unexpected character in JSON body: {str(exc)[:120]}")) from None
+
+
+def _drop_connection():
+    sock = request.environ.get("werkzeug.socket")
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        sock.close()
+
+
+class DroppedConnection(Exception):
+    """Raised after the socket was closed so that no reply is written."""
+
+
+def before_request():
+    if request.path.startswith(CONTROL_PREFIX):
+        return None
+    state = current_app.config["STATE"]
+    g.started = time.time()
+    body = request.get_data(cache=True)
+    g.log_entry = state.log_request({
+        "method": request.method,
+        "path": request.path,
+        "query": request.query_string.decode("latin-1"),
+        "headers": dict(request.headers),
+        "body": body.decode("utf-8", "replace"),
+        "status": None,
+    })
+    fault = state.take_fault(request.method, request.path)
+    if fault is None:
+        return None
+    g.log_entry["fault"] = fault.kind
+    if fault.kind == "delay":
+        time.sleep(fault.delay)
+        return None
+    if fault.kind == "drop":
+        _drop_connection()
+        raise DroppedConnection()
+    headers = {}
+    if fault.retry_after is not None:
+        headers["Retry-After"] = str(fault.retry_after)
+    payload = fault.body if fault.body is not None else {
+        "errorMessages": [f"Emulated fault: HTTP {fault.status}"], "errors": {}}
+    return jira_json(payload, status=fault.status, headers=headers)
+
+
+def after_request(response):
+    entry = g.get("log_entry")
+    if entry is not None:
+        entry["status"] = response.status_code
+        entry["elapsed"] = round(time.time() - g.started, 4)
+    return response
+
+
+def register(app, state):
+    app.before_request(before_request)
+    app.after_request(after_request)
+
+    @app.errorhandler(BadBody)
+    def _bad_body(exc):
+        return exc.response
+
+    @app.errorhandler(404)
+    def _not_found(_exc):
+        return jira_error(404, f"null for uri: {request.url}")
+
+    @app.errorhandler(405)
+    def _not_allowed(_exc):
+        return jira_json({"message": "Method Not Allowed", "status-code": 405}, status=405)
+
+    @app.errorhandler(DroppedConnection)
+    def _dropped(_exc):
+        # The socket is gone; whatever is returned here cannot reach the client.
+        return "", 500

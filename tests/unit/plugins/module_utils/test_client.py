@@ -1,0 +1,125 @@
+"""The HTTP core against the live emulator: retries, Retry-After, budgets, errors, redaction."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from ansible_collections.jiraops.integration.plugins.module_utils._errors import JiraError, OptionError
+from ansible_collections.jiraops.integration.plugins.module_utils._options import build_client
+
+ALICE = {"username": "alice", "password": "alice-password"}
+
+
+def client(emulator, **kw):
+    params = {"url": emulator.url, "api_url": emulator.url, "auth_url": emulator.url, "auth_method": "auto",
+              "timeout": 5, "validate_certs": True, "max_retries": 5, "retry_budget": 30}
+    params.update(ALICE)
+    params.update(kw)
+    return build_client(params)
+
+
+def test_basic_auth_round_trip(emulator):
+    resp = client(emulator).get("/rest/api/2/issue/JJ-2")
+    assert resp.json["fields"]["summary"] == "Jira Junior logo is not pink enough"
+    assert resp.retries == 0
+
+
+def test_bearer_pat(emulator):
+    resp = client(emulator, username=None, password=None, token="alice-pat-0123456789abcdef").get("/rest/api/2/myself")
+    assert resp.json["name"] == "alice" and resp.json["authenticatedVia"] == "pat"
+
+
+def test_retry_after_is_honoured_over_real_http(emulator):
+    emulator.fault("/rest/api/2/myself", status=429, retry_after=1, times=2)
+    started = time.monotonic()
+    resp = client(emulator).get("/rest/api/2/myself")
+    elapsed = time.monotonic() - started
+    assert resp.status == 200 and resp.retries == 2
+    assert elapsed >= 2.0, "two Retry-After: 1 replies must make the client wait at least 2 s"
+    assert len(emulator.requests("/rest/api/2/myself")) == 3
+
+
+def test_5xx_and_dropped_connections_are_retried(emulator):
+    emulator.fault("/rest/api/2/myself", status=503, times=1)
+    emulator.fault("/rest/api/2/myself", kind="drop", times=1, skip=1)
+    emulator.fault("/rest/api/2/myself", status=502, times=1, skip=2)
+    resp = client(emulator).get("/rest/api/2/myself")
+    assert resp.status == 200 and resp.retries == 3
+
+
+def test_budget_gives_up_with_a_clear_error(emulator):
+    emulator.fault("/rest/api/2/myself", status=429, retry_after=30, times=-1)
+    started = time.monotonic()
+    with pytest.raises(JiraError) as err:
+        client(emulator, retry_budget=3).get("/rest/api/2/myself")
+    assert time.monotonic() - started < 2, "a wait that cannot fit the budget must not be started"
+    msg = str(err.value)
+    assert "GET /rest/api/2/myself returned HTTP 429" in msg and "gave up" in msg and "retry_budget" in msg
+
+
+def test_max_retries_exhausted(emulator):
+    emulator.fault("/rest/api/2/myself", status=503, times=-1)
+    with pytest.raises(JiraError) as err:
+        client(emulator, max_retries=2).get("/rest/api/2/myself")
+    assert err.value.status == 503 and err.value.retries == 2
+    assert len(emulator.requests("/rest/api/2/myself")) == 3
+
+
+def test_timeout_is_retried_then_reported(emulator):
+    emulator.fault("/rest/api/2/myself", kind="delay", delay=1.5, times=-1)
+    with pytest.raises(JiraError) as err:
+        client(emulator, timeout=0.3, max_retries=1).get("/rest/api/2/myself")
+    assert "timed out" in str(err.value) and "2 attempt" in str(err.value)
+
+
+def test_401_message_is_clear_and_has_no_password(emulator):
+    with pytest.raises(JiraError) as err:
+        client(emulator, password="wrong-password-123").get("/rest/api/2/myself")
+    msg = str(err.value)
+    assert err.value.status == 401
+    assert "authentication failed" in msg and "You are not authenticated" in msg
+    assert "wrong-password-123" not in msg and "wrong-password-123" not in repr(err.value.details())
+
+
+def test_jira_error_messages_are_surfaced(emulator):
+    with pytest.raises(JiraError) as err:
+        client(emulator).get("/rest/api/2/issue/NOPE-1")
+    assert err.value.status == 404 and "Issue does not exist" in str(err.value)
+
+
+def test_400_bad_json_body(emulator):
+    c = client(emulator)
+    with pytest.raises(JiraError) as err:
+        c.request("POST", "/rest/api/2/issue/JJ-2/comment", data=b"{not json",
+                  headers={"Content-Type": "application/json"}, expected=(201,))
+    assert err.value.status == 400 and "Unexpected character" in str(err.value)
+
+
+def test_wrong_content_type_is_refused(emulator):
+    with pytest.raises(JiraError) as err:
+        client(emulator).request("POST", "/rest/api/2/issue/JJ-2/comment", data=b"body=x",
+                                 headers={"Content-Type": "application/x-www-form-urlencoded"}, expected=(201,))
+    assert err.value.status == 415
+
+
+@pytest.mark.parametrize("option, value", [("url", "jira.example.com"), ("api_url", "ftp://x"), ("auth_url", "/x")])
+def test_bad_base_urls_name_the_option(emulator, option, value):
+    with pytest.raises(OptionError) as err:
+        client(emulator, **{option: value})
+    assert err.value.option == option and "absolute http(s) URL" in str(err.value)
+
+
+def test_cloud_id_routes_site_paths_through_the_gateway(emulator):
+    c = client(emulator, url=None, cloud_id="abc-123")
+    assert c.url_for("/rest/api/3/myself") == f"{emulator.url}/ex/jira/abc-123/rest/api/3/myself"
+    assert c.url_for("/oauth/token", base="api") == f"{emulator.url}/oauth/token"
+
+
+def test_debug_lines_are_redacted(emulator):
+    lines = []
+    c = build_client({"url": emulator.url, "auth_method": "auto", "token": "alice-pat-0123456789abcdef",
+                      "max_retries": 1, "retry_budget": 10, "timeout": 5}, log=lines.append)
+    emulator.fault("/rest/api/2/myself", status=503, times=1)
+    c.get("/rest/api/2/myself")
+    assert lines and not any("alice-pat-0123456789abcdef" in line for line in lines)
