@@ -1,0 +1,141 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Small file helpers for secrets on disk (key files, token stores).
+
+Generic on purpose: nothing here knows about RSA or Jira.  The one rule they enforce is that secret bytes
+are never visible, not even for a moment, with a mode looser than 0600 or under a half-written name.
+"""
+from __future__ import annotations
+
+import errno
+import os
+import stat
+
+_TMP_PREFIX = '.ansible_jiraops_'
+
+
+def _real(path):
+    """Follow symlinks so that writing ``path`` updates the link target instead of replacing the link."""
+    return os.path.realpath(os.path.expanduser(path))
+
+
+def read_file(path):
+    """Return the content of ``path`` as bytes, or None if it does not exist.
+
+    Other errors (permission denied, ``path`` is a directory) propagate: the caller knows which option the
+    path came from and can name it in its error message.
+    """
+    try:
+        with open(path, 'rb') as f:
+            return f.read()
+    except FileNotFoundError:
+        return None
+
+
+def file_mode(path):
+    """Permission bits of ``path`` (following symlinks), or None if it does not exist."""
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except FileNotFoundError:
+        return None
+
+
+def ensure_mode(path, mode):
+    """chmod ``path`` to ``mode`` if it differs; return True when the mode was changed."""
+    current = file_mode(path)
+    if current is None or current == mode:
+        return False
+    os.chmod(path, mode)
+    return True
+
+
+def remove_file(path):
+    """Delete ``path`` if it exists; return True when something was removed."""
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def _fsync_dir(directory):
+    """Persist the rename itself; best effort because some filesystems refuse fsync on directories."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _apply_selinux_context(module, tmp_path, dest):
+    """Give the temp file the context ``dest`` has (or would get), like AnsibleModule.atomic_move does."""
+    if module is None or not module.selinux_enabled():
+        return
+    if os.path.exists(dest):
+        context = module.selinux_context(dest)
+    else:
+        context = module.selinux_default_context(dest)
+    module.set_context_if_different(tmp_path, context, False)
+
+
+def write_file_atomic(module, path, data, mode=0o600):
+    """Atomically replace ``path`` with ``data`` and leave it with permission bits ``mode``.
+
+    The temp file lives in the destination directory (so the rename is atomic), is created with
+    ``O_CREAT | O_EXCL`` and mode 0600 (so no other user can open it while it is being written), is fsynced,
+    gets its final mode with ``fchmod`` (not subject to the umask), then is renamed over ``path``.  Readers
+    therefore see either the old file or the complete new one, never a partial write.  On any error the temp
+    file is removed and the exception propagates.
+
+    ``module`` (an AnsibleModule, or None) is only used to carry over the SELinux context.
+    ``AnsibleModule.atomic_move`` is deliberately not used: it copies the *old* file's mode onto the new
+    content before the rename, which would briefly expose a new secret with whatever looser mode the old
+    file had.
+    """
+    if not isinstance(data, bytes):
+        raise TypeError('data must be bytes, got %s' % type(data).__name__)
+    dest = _real(path)
+    directory = os.path.dirname(dest) or '.'
+    base = os.path.basename(dest)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, 'O_CLOEXEC', 0) | getattr(os, 'O_NOFOLLOW', 0)
+
+    tmp_path = None
+    fd = None
+    for _attempt in range(100):
+        candidate = os.path.join(directory, '%s%s.%s.tmp' % (_TMP_PREFIX, base, os.urandom(6).hex()))
+        try:
+            fd = os.open(candidate, flags, 0o600)
+        except OSError as exc:
+            if exc.errno == errno.EEXIST:
+                continue
+            raise
+        tmp_path = candidate
+        break
+    else:  # pragma: no cover - 100 random collisions in a row
+        raise FileExistsError(errno.EEXIST, 'could not create a unique temporary file', directory)
+
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+            os.fchmod(fd, mode)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        _apply_selinux_context(module, tmp_path, dest)
+        os.replace(tmp_path, dest)
+        tmp_path = None
+    finally:
+        # Also runs on SystemExit (a fail_json from the SELinux helpers): never leave a temp file behind.
+        if tmp_path is not None:
+            try:
+                os.unlink(tmp_path)
+            except OSError:
+                pass
+    _fsync_dir(directory)
