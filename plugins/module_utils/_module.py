@@ -23,9 +23,14 @@ class JiraModule(AnsibleModule):
     @property
     def client(self):
         if self._client is None:
-            self._client = build_client(self.params, log=self.debug)
-            for secret in self._client.redactor.secrets:
-                self.no_log_values.add(secret)
+            self.make_client()
+        return self._client
+
+    def make_client(self, **overrides):
+        """Build and keep the client; overrides (e.g. ``auth=NoAuth(params)``) go to ``build_client``."""
+        self._client = build_client(self.params, log=self.debug, **overrides)
+        for secret in self._client.redactor.secrets:
+            self.no_log_values.add(secret)
         return self._client
 
     def fail_from(self, exc, **extra):

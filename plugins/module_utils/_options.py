@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from ansible.module_utils.basic import env_fallback
 
+from ansible_collections.jiraops.integration.plugins.module_utils import _auth_oauth2  # noqa: F401  registers methods
 from ansible_collections.jiraops.integration.plugins.module_utils._auth import AUTH_METHODS, select_auth
 from ansible_collections.jiraops.integration.plugins.module_utils._client import (
     DEFAULT_API_URL,
@@ -38,6 +39,15 @@ AUTH_OPTIONS = {
     "username": {"type": "str", "fallback": _env("JIRA_USERNAME")},
     "password": {"type": "str", "fallback": _env("JIRA_PASSWORD", "JIRA_API_TOKEN"), "no_log": True},
     "token": {"type": "str", "fallback": _env("JIRA_TOKEN"), "no_log": True},
+    # OAuth 2.0 (client_credentials and refresh_token methods, and the oauth2_token module)
+    "provider": {"type": "str", "fallback": _env("JIRA_OAUTH2_PROVIDER"), "default": "cloud",
+                 "choices": ["cloud", "datacenter"]},
+    "client_id": {"type": "str", "fallback": _env("JIRA_CLIENT_ID"), "no_log": False},
+    "client_secret": {"type": "str", "fallback": _env("JIRA_CLIENT_SECRET"), "no_log": True},
+    "refresh_token": {"type": "str", "fallback": _env("JIRA_REFRESH_TOKEN"), "no_log": True},
+    "audience": {"type": "str", "fallback": _env("JIRA_OAUTH2_AUDIENCE"), "default": "api.atlassian.com"},
+    "token_cache": {"type": "path", "fallback": _env("JIRA_TOKEN_CACHE"), "no_log": False},
+    "min_ttl": {"type": "int", "fallback": _env("JIRA_TOKEN_MIN_TTL"), "default": 60},
 }
 
 
@@ -57,7 +67,7 @@ def build_client(params, log=None, **overrides):
         raise OptionError("timeout", f"must be a positive number of seconds, got {timeout}")
     if (params.get("max_retries") or 0) < 0:
         raise OptionError("max_retries", "must be 0 or more")
-    auth = select_auth(params)
+    auth = overrides.pop("auth", None) or select_auth(params)
     redactor = Redactor(auth.secrets())
     kwargs = dict(
         url=params.get("url"),

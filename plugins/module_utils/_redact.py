@@ -44,7 +44,8 @@ SECRET_KEYS = frozenset(
     )
 )
 
-_AUTH_IN_TEXT = re.compile(r"(?i)\b(Basic|Bearer|OAuth)\s+[^\s,]+(?:\s*,\s*\w+=\"[^\"]*\")*")
+# "OAuth 2.0" / "OAuth 1.0a" in prose are protocol names, not credentials.
+_AUTH_IN_TEXT = re.compile(r"(?i)\b(Basic|Bearer|OAuth)\s+(?!\d\.\d)[^\s,]+(?:\s*,\s*\w+=\"[^\"]*\")*")
 
 
 class Redactor:
