@@ -61,7 +61,7 @@ options:
   refresh_token:
     description:
       - A user's OAuth 2.0 refresh token, for V(refresh_token) auth.
-      - Refresh tokens rotate: each use returns a new one and the old one stops working after a short reuse
+      - Refresh tokens rotate, each use returns a new one and the old one stops working after a short reuse
         interval. With O(token_cache) the newest one is kept there and used instead of this value as long as
         this value belongs to the same grant; without O(token_cache) this value works only once.
       - If not set, the environment variable E(JIRA_REFRESH_TOKEN) is used.

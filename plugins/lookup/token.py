@@ -8,8 +8,8 @@ version_added: 0.1.0
 author: jiraops maintainers
 description:
   - Returns one access token for the credential described by the options, so that C(ansible.builtin.uri) and
-    other tools can call Jira with C(Authorization: Bearer ...).
-  - Uses the same token store and rules as the modules of the collection (see O(token_cache)): a cached token with
+    other tools can call Jira with an C(Authorization) header of the form C(Bearer <token>).
+  - Uses the same token store and rules as the modules of the collection (see O(token_cache)). A cached token with
     more than O(min_ttl) seconds left is returned without any request; otherwise a new one is obtained (client
     credentials) or the user's grant is refreshed, and the rotated refresh token is stored before the token is
     returned.

@@ -10,7 +10,7 @@ description:
   - Jira Cloud calls made with OAuth 2.0 go through C({api_url}/ex/jira/{cloud_id}/...), and the Jira Software
     Cloud DevOps APIs take the cloud id in their path. This module finds it.
   - From a site URL, with C(GET {url}/_edge/tenant_info) (no credentials needed).
-  - With a user's OAuth 2.0 (3LO) token, from C(GET {api_url}/oauth/token/accessible-resources): returns every
+  - With a user's OAuth 2.0 (3LO) token, from C(GET {api_url}/oauth/token/accessible-resources); returns every
     site the token can reach, and the one matching O(url) when it is given.
 author: jiraops maintainers
 extends_documentation_fragment:

@@ -12,7 +12,7 @@ description:
   - For O(grant_type=authorization_code) without O(code) it only builds the URL the user must open, with a
     fresh random O(state) (and PKCE values for Data Center), and changes nothing. With O(code) it checks the
     state and exchanges the code for tokens.
-  - With O(token_cache) the tokens are kept in a shared store (see O(token_cache)): a cached access token with
+  - With O(token_cache) the tokens are kept in a shared store (see O(token_cache)). A cached access token with
     more than O(min_ttl) seconds left is returned without any request, an expiring one is replaced, and a rotated
     refresh token is written to the store before the module returns.
   - Other modules of the collection obtain tokens themselves (O(auth_method=client_credentials) or
@@ -60,7 +60,7 @@ options:
   code:
     description:
       - The authorization code, or better the whole URL the browser was redirected to
-        (C(https://app.example.com/callback?code=...&state=...)): then its C(state) is checked against O(state)
+        (C(https://app.example.com/callback?code=...&state=...)). Then its C(state) is checked against O(state)
         and an error redirect (for example the user pressed Deny) is reported clearly.
       - Codes work once and expire after a few minutes.
     type: str
@@ -75,7 +75,7 @@ options:
     type: str
 notes:
   - The module returns secrets by name (RV(access_token), RV(refresh_token), RV(code_verifier)); use
-    C(no_log: true) on the task, as in the examples. Secret options are never shown.
+    C(no_log=true) on the task, as in the examples. Secret options are never shown.
   - Jira Cloud accepts OAuth 2.0 access tokens only through C({api_url}/ex/jira/{cloud_id}); find the cloud id
     with M(jiraops.integration.cloud_id).
   - Jira Data Center is an OAuth 2.0 provider from version 8.22 (incoming links, M(jiraops.integration.oauth2_client)).

@@ -424,7 +424,8 @@ def _consent_form(provider, client, scopes, args, message=""):
 
 def _authorize(provider):
     state = _state()
-    args = MultiDict(request.args) if request.method == "GET" else request.form
+    # The consent form posts back to the authorize URL: its query plus the user's answer in the body.
+    args = MultiDict(request.args) if request.method == "GET" else request.values
     try:
         client, scopes, problems = _authorize_request(provider, args)
     except AuthorizeError as exc:
