@@ -44,8 +44,12 @@ SECRET_KEYS = frozenset(
     )
 )
 
-# "OAuth 2.0" / "OAuth 1.0a" in prose are protocol names, not credentials.
-_AUTH_IN_TEXT = re.compile(r"(?i)\b(Basic|Bearer|OAuth)\s+(?!\d\.\d)[^\s,]+(?:\s*,\s*\w+=\"[^\"]*\")*")
+# Credentials after an auth scheme name. An OAuth 1.0a header is a list of oauth_*="..." parameters, so prose such
+# as "OAuth 2.0" or "OAuth credentials" is left alone; version numbers after Basic/Bearer are not tokens either.
+_AUTH_IN_TEXT = re.compile(
+    r"(?i)\b(Basic|Bearer)\s+(?!\d\.\d)[^\s,]+"
+    r"|\b(OAuth)\s+(?:realm|oauth_\w+)=\"[^\"]*\"(?:\s*,\s*\w+=\"[^\"]*\")*"
+)
 
 
 class Redactor:
@@ -71,7 +75,7 @@ class Redactor:
         for secret in sorted(self._secrets, key=len, reverse=True):
             if secret in value:
                 value = value.replace(secret, MASK)
-        return _AUTH_IN_TEXT.sub(lambda m: m.group(1) + " " + MASK, value)
+        return _AUTH_IN_TEXT.sub(lambda m: (m.group(1) or m.group(2)) + " " + MASK, value)
 
     def headers(self, headers):
         return {

@@ -110,3 +110,59 @@ def test_no_secret_in_verbose_output(emulator, tmp_path):
     assert leaked == {}, f"secrets in -vvv output: {leaked}"
     # and the store that holds them is 0600
     assert stat.S_IMODE(os.stat(cache).st_mode) == 0o600
+
+
+def _authorize_playbook(emulator, tmp_path, env, **extra):
+    return run_playbook("jiraops.integration.oauth2_authorize", "localhost,", tmp_path, env=env,
+                        extra_vars={"oauth2_authorize_interactive": "false", **extra})
+
+
+def test_authorize_playbook_in_two_non_interactive_runs(emulator, tmp_path):
+    cache = tmp_path / "store" / "tokens.json"
+    env = {"JIRA_CLIENT_ID": APP["client_id"], "JIRA_CLIENT_SECRET": APP["client_secret"],
+           "JIRA_REDIRECT_URI": REDIRECT, "JIRA_TOKEN_CACHE": str(cache), "JIRA_URL": emulator.url,
+           "JIRA_API_URL": emulator.url, "JIRA_AUTH_URL": emulator.url}
+    first = _authorize_playbook(emulator, tmp_path, env)
+    assert first.returncode == 2, first.stdout[-3000:]
+    line = next(ln for ln in first.stdout.splitlines() if "No authorization code yet" in ln)
+    url = line.split("Open ", 1)[1].split(" , approve", 1)[0]
+    state = line.rsplit("oauth2_authorize_state set to ", 1)[1].split(".", 1)[0].strip().rstrip('"')
+    assert state == parse_state(url)
+    redirect_url = approve(url)
+    # a redirect from another request (stale state) is refused
+    stale = _authorize_playbook(emulator, tmp_path, env, oauth2_authorize_code=redirect_url,
+                                oauth2_authorize_state="not-the-state")
+    assert stale.returncode == 2 and "state mismatch" in stale.stdout
+    second = _authorize_playbook(emulator, tmp_path, env, oauth2_authorize_code=redirect_url,
+                                 oauth2_authorize_state=state)
+    assert second.returncode == 0, second.stdout[-3000:]
+    assert "Authorized Alice Developer for client emu-3lo-app-0001" in second.stdout
+    assert "cloud id 11111111-2222-3333-4444-555555555555" in second.stdout
+    assert stat.S_IMODE(os.stat(cache).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(cache.parent).st_mode) == 0o700
+    assert emulator.requests("/ex/jira/11111111-2222-3333-4444-555555555555/rest/api/3/myself")[-1]["status"] == 200
+
+
+def test_authorize_playbook_for_data_center_keeps_the_pkce_verifier_between_runs(emulator, run_module, tmp_path):
+    created = run_module("oauth2_client", base_args(emulator, token="admin-pat-0123456789abcdef", name="CI",
+                                                    redirect_uris=[REDIRECT], scope="WRITE"))
+    cache = tmp_path / "tokens.json"
+    env = {"JIRA_OAUTH2_PROVIDER": "datacenter", "JIRA_CLIENT_ID": created["client_id"],
+           "JIRA_CLIENT_SECRET": created["client_secret"], "JIRA_REDIRECT_URI": REDIRECT,
+           "JIRA_TOKEN_CACHE": str(cache), "JIRA_URL": emulator.url}
+    first = _authorize_playbook(emulator, tmp_path, env)
+    assert first.returncode == 2 and f"{cache}.pending" in first.stdout
+    assert stat.S_IMODE(os.stat(f"{cache}.pending").st_mode) == 0o600
+    line = next(ln for ln in first.stdout.splitlines() if "No authorization code yet" in ln)
+    url = line.split("Open ", 1)[1].split(" , approve", 1)[0]
+    assert "code_challenge=" in url and "code_verifier" not in first.stdout.replace("PKCE code verifier", "")
+    second = _authorize_playbook(emulator, tmp_path, env, oauth2_authorize_code=approve(url, user="bob"),
+                                 oauth2_authorize_state=parse_state(url))
+    assert second.returncode == 0, second.stdout[-3000:]
+    assert "Authorized Bob Approver" in second.stdout
+    assert not os.path.exists(f"{cache}.pending")
+
+
+def parse_state(url):
+    from urllib.parse import parse_qs, urlsplit  # pylint: disable=import-outside-toplevel
+    return parse_qs(urlsplit(url).query)["state"][0]

@@ -118,4 +118,5 @@ def test_redactor_keeps_protocol_names_and_masks_credentials():
     assert r.text("use OAuth 2.0 access tokens") == "use OAuth 2.0 access tokens"
     assert r.text("OAuth 1.0a needs RSA-SHA1") == "OAuth 1.0a needs RSA-SHA1"
     assert r.text("Authorization: Bearer emu-at-xyz") == "Authorization: Bearer ********"
-    assert 'OAuth oauth_consumer_key' not in r.text('OAuth oauth_consumer_key="k", oauth_token="t"')
+    assert r.text('Authorization: OAuth oauth_consumer_key="k", oauth_token="t"') == "Authorization: OAuth ********"
+    assert r.text("CI reporting (OAuth credentials)") == "CI reporting (OAuth credentials)"
