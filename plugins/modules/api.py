@@ -10,7 +10,7 @@ description:
   - Sends one request to a Jira site (Server, Data Center or Cloud) or to Atlassian's cloud API gateway, with
     the collection's auth methods, retries and error messages, and returns the decoded reply.
   - The Ansible counterpart of the C(request <URL>) step of Atlassian's OAuth tutorial, and of C(curl -u) calls.
-author: jiraops maintainers
+author: jiraops maintainers (@jiraops)
 extends_documentation_fragment:
   - jiraops.integration.connection
   - jiraops.integration.auth
