@@ -17,11 +17,13 @@ extends_documentation_fragment:
   - jiraops.integration.attributes
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: partial
     details:
       - V(GET) and V(HEAD) requests are sent in check mode too, since they change nothing.
       - Other methods are not sent in check mode; the module reports C(changed=true) and what it would send.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
 options:
   method:
