@@ -44,11 +44,10 @@ SECRET_KEYS = frozenset(
     )
 )
 
-# Credentials after an auth scheme name. An OAuth 1.0a header is a list of oauth_*="..." parameters, so prose such
-# as "OAuth 2.0" or "OAuth credentials" is left alone; version numbers after Basic/Bearer are not tokens either.
+# Credentials pasted into free text (exception strings, debug lines): "Basic <b64>", "Bearer <token>",
+# "OAuth oauth_consumer_key=..., oauth_signature=...".
 _AUTH_IN_TEXT = re.compile(
-    r"(?i)\b(Basic|Bearer)\s+(?!\d\.\d)[^\s,]+"
-    r"|\b(OAuth)\s+(?:realm|oauth_\w+)=\"[^\"]*\"(?:\s*,\s*\w+=\"[^\"]*\")*"
+    r"(?i)\b(Basic|Bearer)\s+[A-Za-z0-9\-._~+/]{8,}=*|\b(OAuth)\s+(?=(?:realm|oauth_\w+)=)[^\r\n]*"
 )
 
 
