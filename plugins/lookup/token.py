@@ -5,7 +5,7 @@ DOCUMENTATION = r"""
 name: token
 short_description: A valid OAuth 2.0 access token for Jira from the token store, refreshed as needed
 version_added: 0.1.0
-author: jiraops maintainers
+author: jiraops maintainers (@jiraops)
 description:
   - Returns one access token for the credential described by the options, so that C(ansible.builtin.uri) and
     other tools can call Jira with an C(Authorization) header of the form C(Bearer <token>).

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from ansible.module_utils.basic import env_fallback
 
-from ansible_collections.jiraops.integration.plugins.module_utils import _auth_oauth2  # noqa: F401  registers methods
+# Imported for its side effect: it registers the OAuth 2.0 auth methods.
+from ansible_collections.jiraops.integration.plugins.module_utils import _auth_oauth2  # noqa: F401  pylint: disable=unused-import
 from ansible_collections.jiraops.integration.plugins.module_utils._auth import AUTH_METHODS, select_auth
 from ansible_collections.jiraops.integration.plugins.module_utils._client import (
     DEFAULT_API_URL,

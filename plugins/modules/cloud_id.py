@@ -12,17 +12,19 @@ description:
   - From a site URL, with C(GET {url}/_edge/tenant_info) (no credentials needed).
   - With a user's OAuth 2.0 (3LO) token, from C(GET {api_url}/oauth/token/accessible-resources); returns every
     site the token can reach, and the one matching O(url) when it is given.
-author: jiraops maintainers
+author: jiraops maintainers (@jiraops)
 extends_documentation_fragment:
   - jiraops.integration.connection
   - jiraops.integration.auth
   - jiraops.integration.attributes
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details:
       - The module only reads; it runs the same in check mode.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
 options:
   source:

@@ -15,17 +15,19 @@ description:
   - The client secret is returned only when the client is created or when O(rotate_secret=true).
   - Available in Jira Data Center (and Server) 8.22 and later, where Jira became an OAuth 2.0 provider. It does
     not exist on Jira Cloud (use a developer-console app there) nor before 8.22.
-author: jiraops maintainers
+author: jiraops maintainers (@jiraops)
 extends_documentation_fragment:
   - jiraops.integration.connection
   - jiraops.integration.auth
   - jiraops.integration.attributes
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details:
       - Reads the clients and reports what would change; creates, updates, deletes and secret resets are not sent.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
     details:
       - Shows O(name), O(scope) and O(redirect_uris) before and after, never the secret.

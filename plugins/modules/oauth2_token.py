@@ -7,8 +7,8 @@ module: oauth2_token
 short_description: Obtain OAuth 2.0 access tokens for Jira Cloud or Jira Data Center
 version_added: 0.1.0
 description:
-  - Obtains an OAuth 2.0 access token with client credentials (2LO: Jira Cloud OAuth credentials, or a Data
-    Center service client), with an authorization code (3LO: a user approves the app), or with a refresh token.
+  - Obtains an OAuth 2.0 access token with client credentials (2LO, Jira Cloud OAuth credentials or a Data
+    Center service client), with an authorization code (3LO, a user approves the app), or with a refresh token.
   - For O(grant_type=authorization_code) without O(code) it only builds the URL the user must open, with a
     fresh random O(state) (and PKCE values for Data Center), and changes nothing. With O(code) it checks the
     state and exchanges the code for tokens.
@@ -18,13 +18,14 @@ description:
   - Other modules of the collection obtain tokens themselves (O(auth_method=client_credentials) or
     V(refresh_token)); use this module to hand a token to other tools, or to run the authorization code flow
     (the role M(jiraops.integration.oauth2_authorize) wraps it).
-author: jiraops maintainers
+author: jiraops maintainers (@jiraops)
 extends_documentation_fragment:
   - jiraops.integration.connection
   - jiraops.integration.auth
   - jiraops.integration.attributes
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: partial
     details:
       - A cached token with more than O(min_ttl) seconds left is returned as in a normal run.
@@ -32,6 +33,7 @@ attributes:
         the module reports C(changed=true) and returns no token when it would have requested one.
       - Building the authorize URL works the same in check mode.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
 options:
   grant_type:
@@ -49,7 +51,7 @@ options:
         V(read:jira-work), V(write:jira-work), V(read:jira-user); add V(offline_access) to receive a refresh
         token.
       - For O(provider=datacenter), exactly one of V(READ), V(WRITE), V(ADMIN), V(SYSTEM_ADMIN).
-      - For V(client_credentials), optional: a subset of the credentials' scopes.
+      - For V(client_credentials), optional, a subset of the credentials' scopes.
     type: list
     elements: str
   redirect_uri:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 
+import requests
+
 from oauth2_support import APP, CC, REDIRECT, SCOPES, approve, base_args
 
 ADMIN = {"token": "admin-pat-0123456789abcdef"}
@@ -89,8 +91,8 @@ def test_create_needs_scope_and_redirects_and_admin(emulator, run_module):
 
 
 def test_duplicate_names_are_a_clear_error(emulator, run_module):
-    for _ in range(2):
-        emulator_post = __import__("requests").post(
+    for _attempt in range(2):
+        emulator_post = requests.post(
             f"{emulator.url}/rest/oauth2/latest/client", auth=("admin", "admin"), timeout=10,
             json={"name": "CI server", "scope": "READ", "redirects": [REDIRECT]})
         assert emulator_post.status_code == 201

@@ -50,8 +50,8 @@ def test_fifty_hosts_five_tasks_one_token_request_per_credential(emulator, run_m
     elapsed = time.monotonic() - started
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "ok=5" in proc.stdout and proc.stdout.count("ok=5 ") == 50
-    counts = {c: token_requests(emulator, client_id=c)["count"] for c in (CC["client_id"], CRED_B["client_id"],
-                                                                        APP["client_id"])}
+    credentials = (CC["client_id"], CRED_B["client_id"], APP["client_id"])
+    counts = {c: token_requests(emulator, client_id=c)["count"] for c in credentials}
     assert counts == {CC["client_id"]: 1, CRED_B["client_id"]: 1, APP["client_id"]: 1}
     assert token_requests(emulator, client_id=APP["client_id"])["requests"][0]["grant_type"] == "refresh_token"
     cloud_id = emulator.state.config["cloud_id"]
@@ -168,3 +168,15 @@ def test_authorize_playbook_for_data_center_keeps_the_pkce_verifier_between_runs
 def parse_state(url):
     from urllib.parse import parse_qs, urlsplit  # pylint: disable=import-outside-toplevel
     return parse_qs(urlsplit(url).query)["state"][0]
+
+
+def test_demo_oauth2_playbook(emulator, tmp_path):
+    # As scripts/demo.sh runs it: basic-auth variables in the environment must not make any task ambiguous.
+    env = {"JIRA_URL": emulator.url, "JIRA_EMULATOR_URL": emulator.url, "JIRA_USERNAME": "alice",
+           "JIRA_PASSWORD": "alice-password"}
+    proc = run_playbook(os.path.join(os.path.dirname(os.path.dirname(HERE)), "playbooks", "demo_oauth2.yml"),
+                        "localhost,", tmp_path, env=env)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert "with 1 token request(s)" in proc.stdout
+    assert "3 refresh-token rotations, grant still valid" in proc.stdout
+    assert chains(emulator, user="alice")["chains"][-1]["revoked"] is False

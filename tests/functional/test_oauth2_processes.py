@@ -60,6 +60,10 @@ def finish(proc, timeout=60):
     return proc.returncode, lines, err
 
 
+def outputs(results):
+    return [lines for _code, lines, _err in results]
+
+
 def assert_chain_intact(emulator, cache):
     info = chains(emulator, client_id=APP["client_id"])
     assert info["events"] == [], f"reuse detection fired: {info['events']}"
@@ -75,13 +79,13 @@ def test_eight_concurrent_refreshers_make_one_refresh(emulator, run_module, tmp_
     grant(emulator, run_module, cache, access_ttl=30)  # within min_ttl (60 s): the next use must refresh
     emulator.fault("/oauth/token", kind="delay", delay=0.5, times=-1)  # keep the lock held while others arrive
     start_at = time.time() + 1.5
-    procs = [spawn(emulator, cache, start_at=start_at) for _ in range(8)]
+    procs = [spawn(emulator, cache, start_at=start_at) for _proc in range(8)]
     results = [finish(p) for p in procs]
     for code, lines, err in results:
         assert code == 0, err
         assert lines[-1]["status"] == 200 and lines[-1]["user"] == "alice"
-    assert len({lines[-1]["access_token_sha256"] for _, lines, _ in results}) == 1, "all share one new token"
-    assert sum(lines[-1]["obtained"] for _, lines, _ in results) == 1
+    assert len({out[-1]["access_token_sha256"] for out in outputs(results)}) == 1, "all share one new token"
+    assert sum(out[-1]["obtained"] for out in outputs(results)) == 1
     assert token_requests(emulator, grant_type="refresh_token")["count"] == 1
     chain = assert_chain_intact(emulator, cache)
     assert chain["rotations"] == 1
@@ -98,11 +102,11 @@ def test_overlapping_refreshes_are_serialised(emulator, run_module, tmp_path):
     start_at = time.time() + 1.5
     procs = [spawn(emulator, cache, start_at=start_at + 0.15 * i, min_ttl=7200) for i in range(8)]
     results = [finish(p) for p in procs]
-    assert all(code == 0 for code, _, _ in results), [err for _, _, err in results]
+    assert all(r[0] == 0 for r in results), [r[2] for r in results]
     refreshes = token_requests(emulator, grant_type="refresh_token")
     assert refreshes["count"] >= 2 and all(r["status"] == 200 for r in refreshes["requests"])
     chain = assert_chain_intact(emulator, cache)
-    assert chain["rotations"] == refreshes["count"] == sum(lines[-1]["obtained"] for _, lines, _ in results)
+    assert chain["rotations"] == refreshes["count"] == sum(out[-1]["obtained"] for out in outputs(results))
 
 
 @pytest.mark.parametrize("kill_at, grace", [("after_reply", 60), ("mid_write", 60), ("after_store", 0)])
@@ -131,7 +135,7 @@ def test_killed_refresher_loses_nothing(emulator, run_module, tmp_path, kill_at,
         assert not os.path.exists(lines[-1]["temp"]) or os.stat(lines[-1]["temp"]).st_mode & 0o077 == 0
 
     # The next runs carry on: three more rotations, each token used through the gateway.
-    for _ in range(3):
+    for _round in range(3):
         code, lines, err = finish(spawn(emulator, cache, min_ttl=7200))
         assert code == 0 and lines[-1]["status"] == 200, (lines, err)
     chain = assert_chain_intact(emulator, cache)
@@ -146,9 +150,9 @@ def test_crash_before_the_store_without_a_reuse_interval_ends_the_grant_clearly(
     cache = str(tmp_path / "tokens.json")
     emulator.configure(oauth2_reuse_grace=0)
     grant(emulator, run_module, cache, access_ttl=30)
-    code, _, _ = finish(spawn(emulator, cache, kill_at="after_reply"))
+    code = finish(spawn(emulator, cache, kill_at="after_reply"))[0]
     assert code == -9
-    code, lines, _ = finish(spawn(emulator, cache))
+    code, lines = finish(spawn(emulator, cache))[:2]
     assert code == 1
     assert "the refresh token was refused" in lines[-1]["error"]
     assert "a rotated refresh token was reused" in lines[-1]["error"]

@@ -32,16 +32,16 @@ def app_args(emulator, cache=None, **kw):
     return args
 
 
-def authorize(emulator, run_module, cache=None, scopes=SCOPES, user="alice"):
-    """Run 3LO for real: first step, user approval in the 'browser', exchange. Returns (start, exchange)."""
+def authorize(emulator, run_module, cache=None, scopes=None, user="alice"):
+    """Run 3LO for real: first step, user approval in the 'browser', exchange. Returns the exchange's result."""
     start = run_module("oauth2_token", app_args(emulator, grant_type="authorization_code", redirect_uri=REDIRECT,
-                                                scopes=scopes))
+                                                scopes=scopes or SCOPES))
     assert not start.failed, start
     redirect_url = approve(start["authorize_url"], user=user)
     done = run_module("oauth2_token", app_args(emulator, cache, grant_type="authorization_code",
                                                redirect_uri=REDIRECT, code=redirect_url, state=start["state"]))
     assert not done.failed, done
-    return start, done
+    return done
 
 
 # -- client credentials (2LO) -------------------------------------------------------------------------------
@@ -74,7 +74,7 @@ def test_token_within_min_ttl_is_replaced_not_reused(emulator, run_module, cache
 
 def test_api_module_uses_client_credentials_through_the_gateway(emulator, run_module, cache):
     cloud_id = emulator.state.config["cloud_id"]
-    for _ in range(3):
+    for _call in range(3):
         res = run_module("api", cc_args(emulator, cache, cloud_id=cloud_id, path="/rest/api/3/issue/JJ-2"))
         assert not res.failed, res
         assert res["url"] == f"{emulator.url}/ex/jira/{cloud_id}/rest/api/3/issue/JJ-2"
@@ -161,7 +161,7 @@ def test_authorize_url_and_state(emulator, run_module):
 
 
 def test_3lo_to_the_gateway_and_three_rotations(emulator, run_module, cache):
-    _, done = authorize(emulator, run_module, cache)
+    done = authorize(emulator, run_module, cache)
     assert done["changed"] is True and done["refresh_token"].startswith("emu-rt-")
     cloud = run_module("cloud_id", app_args(emulator, cache, auth_method="refresh_token", url=emulator.url))
     assert not cloud.failed, cloud
@@ -194,7 +194,7 @@ def test_3lo_to_the_gateway_and_three_rotations(emulator, run_module, cache):
 
 
 def test_refresh_without_store_returns_the_rotated_token(emulator, run_module):
-    _, done = authorize(emulator, run_module)
+    done = authorize(emulator, run_module)
     res = run_module("oauth2_token", app_args(emulator, grant_type="refresh_token", refresh_token=done["refresh_token"]))
     assert res["changed"] is True and res["refresh_token"] != done["refresh_token"]
     assert "keep the new refresh_token" in json.dumps(res.get("warnings"))
@@ -263,7 +263,7 @@ def test_revoked_refresh_token_is_a_clear_error(emulator, run_module, cache):
 
 def test_reuse_of_a_rotated_refresh_token_revokes_the_chain(emulator, run_module):
     emulator.configure(oauth2_reuse_grace=0)
-    _, done = authorize(emulator, run_module)
+    done = authorize(emulator, run_module)
     first = run_module("oauth2_token", app_args(emulator, grant_type="refresh_token", refresh_token=done["refresh_token"]))
     assert not first.failed
     replay = run_module("oauth2_token", app_args(emulator, grant_type="refresh_token",
@@ -287,7 +287,7 @@ def test_server_side_expiry_is_handled_with_one_refresh(emulator, run_module, ca
 
 
 def test_no_refresh_token_without_offline_access(emulator, run_module):
-    _, done = authorize(emulator, run_module, scopes=["read:jira-work", "read:jira-user"])
+    done = authorize(emulator, run_module, scopes=["read:jira-work", "read:jira-user"])
     assert "refresh_token" not in done
     assert "add the offline_access scope" in json.dumps(done.get("warnings"))
 
@@ -315,7 +315,7 @@ def test_datacenter_authorization_code_with_pkce(emulator, run_module, cache):
     assert not done.failed, done
     assert done["refresh_token"].startswith("emu-dc-rt-")
     # Data Center tokens go to the site itself, and WRITE includes READ
-    for _ in range(2):
+    for _call in range(2):
         me = run_module("api", dict(dc, token_cache=cache, auth_method="refresh_token", min_ttl=7200,
                                     path="/rest/api/2/myself"))
         assert not me.failed, me

@@ -194,7 +194,7 @@ def _client_auth(form):
     if header.lower().startswith("basic ") and not client_secret:
         try:
             raw = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
-            hid, _, hsecret = raw.partition(":")
+            hid, _sep, hsecret = raw.partition(":")
             client_id, client_secret = client_id or hid, hsecret
         except (ValueError, UnicodeDecodeError):
             pass
@@ -520,7 +520,7 @@ def gateway_check():
     state = _state()
     if cloud_id not in {s["id"] for s in _sites()}:
         return _gateway_error(404, "Not Found")
-    scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
+    scheme, _sep, credentials = request.headers.get("Authorization", "").partition(" ")
     with state.lock:
         info = state.bearer_tokens.get(credentials.strip()) if scheme.lower() == "bearer" else None
     if info is None:
