@@ -253,6 +253,7 @@ class TokenSource:
         grant = "client_credentials" if kind == KIND_CLIENT else "refresh_token"
         self.key = store_key(endpoint.provider, kind, endpoint.client_id, endpoint.url(grant))
         self.obtained = 0
+        self._used_refresh_token = None  # the refresh token the last refresh sent (joins the chain's fingerprints)
         if refresh_token:
             endpoint.client.redactor.add(refresh_token)
 
@@ -364,7 +365,7 @@ class TokenSource:
         }
         if self.kind == KIND_USER:
             chain = list((previous or {}).get("chain") or []) if previous and self._belongs(previous) else []
-            for value in (self.refresh_token, getattr(self, "_used_refresh_token", None), token.refresh_token):
+            for value in (self.refresh_token, self._used_refresh_token, token.refresh_token):
                 if value and fingerprint(value) not in chain:
                     chain.append(fingerprint(value))
             entry["refresh_token"] = token.refresh_token
