@@ -220,6 +220,9 @@ class JiraClient:
             if retry_after is not None:
                 hint += f" (server asked to wait {retry_after:.0f}s more; raise retry_budget or max_retries)"
             message = hint
+        elif getattr(self.auth, "explain_failure", None) and self.auth.explain_failure(resp):
+            # The auth method knows its protocol's failure replies (OAuth 1.0a's oauth_problem) best.
+            message = self.auth.explain_failure(resp)
         elif resp.status == 401:
             message = "authentication failed: check the credentials (username/password, token, or OAuth settings)"
         elif resp.status == 403:
