@@ -217,6 +217,8 @@ class AppLinks:
 def ensure(client, params, check_mode):
     """Bring the link (and, when ``consumer_key`` is given, its incoming consumer) to the desired state.
 
+    Everything is read and checked first, then the planned steps run (none in check mode), so that a refusal
+    (a consumer key owned by another link, a missing public key) never leaves a half-made link behind.
     Returns the module result: ``changed``, ``applink``, ``consumer``, ``actions`` and ``diff`` (before/after).
     """
     api = AppLinks(client)
@@ -228,96 +230,106 @@ def ensure(client, params, check_mode):
     current = api.find(links, name=name, application_url=url)
     current_consumer = api.consumer(current["id"]) if current else None
     before = {"applink": link_facts(current), "consumer": consumer_facts(current_consumer)}
-    actions = []
+    plan = []  # (description, step); a step gets the link id (None until the link exists) and returns it
 
     if params["state"] == "absent":
         if current:
-            actions.append(f"delete application link {current['name']!r}")
-            if not check_mode:
-                api.delete(current["id"])
-        after = {"applink": None, "consumer": None}
-        return _result(actions, before, after)
+            plan.append((f"delete application link {current['name']!r}", lambda link_id: api.delete(link_id)))
+        return _run(plan, current["id"] if current else None, check_mode, before,
+                    {"applink": None, "consumer": None})
 
-    # -- the link -----------------------------------------------------------------------------------------
-    type_id = params.get("type")
+    link = _plan_link(api, plan, current, name, url, params.get("type"))
+    consumer = _plan_consumer(api, plan, links, link, current_consumer, params)
+    after = {"applink": link_facts(link), "consumer": consumer_facts(consumer)}
+    result = _run(plan, link.get("id"), check_mode, before, after)
+    if result["applink"] is not None and not check_mode:
+        result["applink"]["id"] = result.pop("link_id")
+    result.pop("link_id", None)
+    return result
+
+
+def _plan_link(api, plan, current, name, url, type_id):
+    """Plan creating or updating the link; returns the link as it will be."""
     if current is None:
         if not url:
             raise OptionError("application_url", f"no application link named {name!r} exists; application_url is "
                                                  "required to create it")
         type_id = type_id or "generic"
-        actions.append(f"create application link {name!r}")
-        link_id = None if check_mode else api.create(name, url, type_id)
-        link = {"id": link_id, "name": name, "rpcUrl": url, "displayUrl": url, "type": type_id}
-    else:
-        link_id = current["id"]
-        current_type = current.get("type") or current.get("typeId")
-        if url and normalize_url(url) != normalize_url(current.get("rpcUrl")):
-            raise OptionError("application_url", f"application link {current['name']!r} points at "
-                                                 f"{current.get('rpcUrl')}, and Jira cannot change the application URL "
-                                                 "of an existing link: remove it (state=absent) and create it again, "
-                                                 "which also revokes the access tokens of its consumer")
-        if type_id and type_id != current_type:
-            raise OptionError("type", f"application link {current['name']!r} has type {current_type!r}, and Jira "
-                                      "cannot change the type of an existing link: remove it (state=absent) and "
-                                      "create it again")
-        display = current.get("displayUrl") or current.get("rpcUrl")
-        if url and normalize_url(url) != normalize_url(display):
-            display = url
-        link = dict(current, name=name, displayUrl=display)
-        if name != current.get("name") or display != (current.get("displayUrl") or current.get("rpcUrl")):
-            actions.append(f"update application link {current['name']!r}")
-            if not check_mode:
-                api.update(link_id, name, current["rpcUrl"], display, current_type)
+        plan.append((f"create application link {name!r}", lambda _id: api.create(name, url, type_id)))
+        return {"id": None, "name": name, "rpcUrl": url, "displayUrl": url, "type": type_id}
+    current_type = current.get("type") or current.get("typeId")
+    if url and normalize_url(url) != normalize_url(current.get("rpcUrl")):
+        raise OptionError("application_url", f"application link {current['name']!r} points at "
+                                             f"{current.get('rpcUrl')}, and Jira cannot change the application URL "
+                                             "of an existing link: remove it (state=absent) and create it again, "
+                                             "which also revokes the access tokens of its consumer")
+    if type_id and type_id != current_type:
+        raise OptionError("type", f"application link {current['name']!r} has type {current_type!r}, and Jira "
+                                  "cannot change the type of an existing link: remove it (state=absent) and "
+                                  "create it again")
+    display = current.get("displayUrl") or current.get("rpcUrl")
+    if url and normalize_url(url) != normalize_url(display):
+        display = url
+    if name != current.get("name") or display != (current.get("displayUrl") or current.get("rpcUrl")):
+        plan.append((f"update application link {current['name']!r}",
+                     lambda link_id: api.update(link_id, name, current["rpcUrl"], display, current_type)))
+    return dict(current, name=name, displayUrl=display)
 
-    # -- the incoming consumer ----------------------------------------------------------------------------
-    consumer_after = current_consumer
+
+def _plan_consumer(api, plan, links, link, current, params):
+    """Plan adding, updating or replacing the incoming consumer; returns the consumer as it will be."""
     key = params.get("consumer_key")
-    if key:
-        consumer_name = params.get("consumer_name") or name
-        wanted_key = read_public_key(params["public_key"]) if params.get("public_key") else None
-        if current_consumer is None and wanted_key is None:
-            raise OptionError("public_key", f"application link {name!r} has no incoming consumer yet; public_key is "
-                                            "required to create it")
-        current_key = None
-        if current_consumer and current_consumer.get("publicKey"):
-            try:
-                current_key = load_public_key(current_consumer["publicKey"])
-            except KeyMaterialError:
-                current_key = None
-        public_key = wanted_key or current_key
-        if public_key is None:
-            raise OptionError("public_key", "Jira's copy of the consumer's public key is unreadable; give public_key")
-        desired = {"key": key, "name": consumer_name, "public_key_fingerprint": fingerprint(public_key)}
-        if desired != consumer_facts(current_consumer):
-            if current_consumer is None or current_consumer.get("key") != key:
-                owner = api.consumer_key_owner(links, key, except_id=link_id)
-                if owner is not None:
-                    raise OptionError("consumer_key", f"consumer key {key!r} is already used by application link "
-                                                      f"{owner.get('name')!r} (id {owner.get('id')}); a consumer key "
-                                                      "identifies one consumer in Jira: choose another key or remove "
-                                                      "that link's consumer")
-            if current_consumer is None:
-                actions.append(f"add incoming OAuth consumer {key!r}")
-            elif current_consumer.get("key") != key:
-                actions.append(f"replace incoming OAuth consumer {current_consumer.get('key')!r} by {key!r}")
-            else:
-                actions.append(f"update incoming OAuth consumer {key!r}")
-            if not check_mode:
-                if current_consumer is not None and current_consumer.get("key") != key:
-                    api.delete_consumer(link_id)
-                    current_consumer = None
-                api.put_consumer(link_id, key, consumer_name, public_key, current=current_consumer)
-            consumer_after = {"key": key, "name": consumer_name, "publicKey": public_key_oneline(public_key)}
-    after = {"applink": link_facts(link), "consumer": consumer_facts(consumer_after)}
-    return _result(actions, before, after)
+    if not key:
+        return current
+    name = params.get("consumer_name") or params["name"]
+    wanted_key = read_public_key(params["public_key"]) if params.get("public_key") else None
+    if current is None and wanted_key is None:
+        raise OptionError("public_key", f"application link {params['name']!r} has no incoming consumer yet; "
+                                        "public_key is required to create it")
+    current_key = None
+    if current and current.get("publicKey"):
+        try:
+            current_key = load_public_key(current["publicKey"])
+        except KeyMaterialError:
+            current_key = None
+    public_key = wanted_key or current_key
+    if public_key is None:
+        raise OptionError("public_key", "Jira's copy of the consumer's public key is unreadable; give public_key")
+    desired = {"key": key, "name": name, "public_key_fingerprint": fingerprint(public_key)}
+    if desired == consumer_facts(current):
+        return current
+    if current is None or current.get("key") != key:
+        owner = api.consumer_key_owner(links, key, except_id=link.get("id"))
+        if owner is not None:
+            raise OptionError("consumer_key", f"consumer key {key!r} is already used by application link "
+                                              f"{owner.get('name')!r} (id {owner.get('id')}); a consumer key "
+                                              "identifies one consumer in Jira: choose another key or remove that "
+                                              "link's consumer")
+    if current is None:
+        plan.append((f"add incoming OAuth consumer {key!r}",
+                     lambda link_id: api.put_consumer(link_id, key, name, public_key)))
+    elif current.get("key") != key:
+        def replace(link_id):
+            api.delete_consumer(link_id)
+            api.put_consumer(link_id, key, name, public_key, current=current)
+        plan.append((f"replace incoming OAuth consumer {current.get('key')!r} by {key!r}", replace))
+    else:
+        plan.append((f"update incoming OAuth consumer {key!r}",
+                     lambda link_id: api.put_consumer(link_id, key, name, public_key, current=current)))
+    return {"key": key, "name": name, "publicKey": public_key_oneline(public_key)}
 
 
-def _result(actions, before, after):
-    changed = bool(actions)
+def _run(plan, link_id, check_mode, before, after):
+    if not check_mode:
+        for _description, step in plan:
+            new_id = step(link_id)
+            if new_id and link_id is None:
+                link_id = new_id
     return {
-        "changed": changed,
+        "changed": bool(plan),
         "applink": after["applink"],
         "consumer": after["consumer"],
-        "actions": actions,
+        "actions": [description for description, _step in plan],
         "diff": {"before": before, "after": after},
+        "link_id": link_id,
     }

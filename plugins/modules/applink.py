@@ -178,6 +178,10 @@ from ansible_collections.jiraops.integration.plugins.module_utils._module import
 
 
 def run(module):
+    public_key = module.params.get("public_key")
+    if public_key and "PRIVATE KEY" in public_key:
+        # A private key pasted where the public key belongs must not be echoed back in the invocation.
+        module.no_log_values.add(public_key)
     result = ensure(module.client, module.params, module.check_mode)
     diff = result.pop("diff")
     if module._diff:
