@@ -78,12 +78,12 @@ def check_key_size(size):
         raise KeyMaterialError('size must be an integer number of bits, got %r' % (size,))
     if size < MIN_KEY_SIZE:
         raise KeyMaterialError(
-            'size %d is too small: RSA keys need at least %d bits. NIST SP 800-131A disallows shorter RSA keys '
-            'for signatures (OAuth 1.0a RSA-SHA1 signs every request with this key), and Jira application links '
-            'accept keys of 2048 bits and more.' % (size, MIN_KEY_SIZE))
+            'an RSA key of %d bits is too small: at least %d bits are required. NIST SP 800-131A disallows '
+            'shorter RSA keys for signatures (OAuth 1.0a RSA-SHA1 signs every request with this key), and Jira '
+            'application links accept keys of 2048 bits and more.' % (size, MIN_KEY_SIZE))
     if size > MAX_KEY_SIZE:
-        raise KeyMaterialError('size %d is too large: at most %d bits are supported (generation would take far too '
-                               'long, and Jira does not need it).' % (size, MAX_KEY_SIZE))
+        raise KeyMaterialError('an RSA key of %d bits is too large: at most %d bits are supported (generation would '
+                               'take far too long, and Jira does not need it).' % (size, MAX_KEY_SIZE))
 
 
 def generate_private_key(size=DEFAULT_KEY_SIZE):
@@ -102,7 +102,7 @@ def private_key_pem(private_key):
 
 
 def private_key_format(data):
-    """``'pkcs8'``, ``'pkcs1'`` or None, from the PEM label only (no parsing): tells whether a valid key needs rewriting."""
+    """``'pkcs8'``, ``'pkcs1'`` or None, from the PEM label only: tells whether a valid key needs rewriting."""
     labels = _pem_labels(_to_bytes(data))
     if not labels:
         return None

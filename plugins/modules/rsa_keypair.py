@@ -7,7 +7,7 @@ DOCUMENTATION = r"""
 module: rsa_keypair
 short_description: Generate the RSA key pair of a Jira OAuth 1.0a application link
 version_added: 0.1.0
-author: jiraops maintainers
+author: jiraops maintainers (@jiraops)
 description:
   - Creates, keeps or removes the RSA private key (and its public key, optionally a self-signed certificate) that
     a Jira OAuth 1.0a application link uses. Jira stores the public key; the consumer signs requests with the

@@ -59,22 +59,12 @@ def _warnings(result):
     return [w['event']['msg'] if isinstance(w, dict) else w for w in result.get('warnings', [])]
 
 
-def _clear_warnings():
-    """In-process runs share AnsibleModule's global warning list; start each run with an empty one."""
-    from ansible.module_utils.common import warnings
-    for name in ('_global_warnings', '_global_deprecations'):
-        store = getattr(warnings, name, None)
-        if store is not None:
-            store.clear()
-
-
 @pytest.fixture
 def run(run_module, paths):
     def _run(check_mode=False, diff=False, **args):
         args.setdefault('path', paths['path'])
         if args.get('state', 'present') == 'present':
             args.setdefault('size', SIZE)
-        _clear_warnings()
         result = run_module(MODULE, args, check_mode=check_mode, diff=diff)
         _assert_no_private_material(result, args['path'])
         return result
