@@ -8,23 +8,25 @@ short_description: Manage a Jira application link and its incoming OAuth 1.0a co
 version_added: 0.1.0
 description:
   - Desired state of an application link on Jira Server / Data Center with an incoming OAuth 1.0a consumer
-    (consumer key, consumer name, RSA public key): the Jira side of Atlassian's "OAuth for REST APIs" tutorial.
+    (consumer key, consumer name, RSA public key), the Jira side of Atlassian's "OAuth for REST APIs" tutorial.
   - Finds the link by O(name), else by O(application_url); compares the link and its consumer with what is asked,
     changes only what differs, and reports C(changed=false) when nothing does.
   - Options left unset leave the link's attribute alone; without O(consumer_key) the consumer is not managed.
   - Uses Jira's REST resources C(/rest/applinks/3.0/...) and C(/rest/applinks-oauth/1.0/...). Connect as a Jira
     administrator (basic auth or a personal access token).
-author: jiraops maintainers
+author: jiraops maintainers (@jiraops)
 extends_documentation_fragment:
   - jiraops.integration.connection
   - jiraops.integration.auth
   - jiraops.integration.attributes
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details:
       - Reads the links and consumers, sends no change, and reports what would change.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
     details:
       - The link (id, name, URL, type) and consumer (key, name, public key fingerprint) before and after.

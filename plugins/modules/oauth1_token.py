@@ -18,19 +18,21 @@ description:
     O(request_token), and a later run finds the access token there and returns it without a new dance
     (C(changed=false)) unless O(force=true).
   - This module returns secrets (RV(access_token), RV(access_token_secret), RV(request_token_secret)) because
-    asking for them is its purpose; use C(no_log: true) on the task and keep them in a vault or the token store.
-author: jiraops maintainers
+    asking for them is its purpose; set C(no_log=true) on the task and keep them in a vault or the token store.
+author: jiraops maintainers (@jiraops)
 extends_documentation_fragment:
   - jiraops.integration.connection
   - jiraops.integration.auth
   - jiraops.integration.attributes
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: partial
     details:
       - An access token already in O(token_store) is returned as in a normal run.
       - Otherwise nothing is sent and nothing is written; the module reports C(changed=true) and what it would do.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
 options:
   verifier:
