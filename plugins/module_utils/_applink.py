@@ -234,7 +234,7 @@ def ensure(client, params, check_mode):
 
     if params["state"] == "absent":
         if current:
-            plan.append((f"delete application link {current['name']!r}", lambda link_id: api.delete(link_id)))
+            plan.append((f"delete application link {current['name']!r}", api.delete))
         return _run(plan, current["id"] if current else None, check_mode, before,
                     {"applink": None, "consumer": None})
 

@@ -44,7 +44,7 @@ options:
     type: str
   request_token:
     description:
-      - The request token returned by the first step (not a secret: it is part of RV(authorize_url)).
+      - The request token returned by the first step (not a secret, it is part of RV(authorize_url)).
       - Needed with O(verifier) unless O(token_store) holds it.
     type: str
   token_store:

@@ -54,7 +54,7 @@ def task_status(output, name):
     """Status lines (ok/changed/skipping/fatal) of every run of the task whose title contains ``name``."""
     statuses = []
     for block in re.split(r"\nTASK \[", output)[1:]:
-        title, _, body = block.partition("]")
+        title, _sep, body = block.partition("]")
         if name in title:
             match = re.search(r"^(ok|changed|skipping|fatal|failed)\b", body, re.MULTILINE)
             statuses.append(match.group(1) if match else None)
@@ -167,3 +167,90 @@ def test_missing_admin_credentials_fail_clearly(emulator, tmp_path):
     rc, output = run_playbook(emulator, "applink_oauth1.yml", *role_vars(tmp_path / "keys"), check=False)
     assert rc != 0 and "applink_oauth1_admin_username" in output
     assert control(emulator.url, "/applinks")["count"] == 0
+
+
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
+def test_interactive_run_pauses_for_a_human_and_takes_the_pasted_code(emulator, tmp_path):
+    """The browser path: the role prints the authorize URL, waits at a prompt, and continues with the pasted code."""
+    import pty  # pylint: disable=import-outside-toplevel
+    import select  # pylint: disable=import-outside-toplevel
+    import time  # pylint: disable=import-outside-toplevel
+
+    key_dir = tmp_path / "keys"
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "JIRA_"))}
+    environment.update({"ANSIBLE_COLLECTIONS_PATH": _collections_path(), "ANSIBLE_NOCOLOR": "1",
+                        "ANSIBLE_STDOUT_CALLBACK": "default", "JIRA_URL": emulator.url}, **role_env(tmp_path))
+    cmd = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
+           os.path.join(REPO, "playbooks", "applink_oauth1.yml"),
+           *role_vars(key_dir, applink_oauth1_interactive=True)]
+    # pty.fork gives the child a controlling terminal, which ansible's pause needs (a bare pty pair is not enough).
+    pid, master = pty.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.execve(cmd[0], cmd, environment)
+    proc = _Child(pid)
+    output = b""
+    answered = False
+    verifier = None
+    deadline = time.monotonic() + 300
+    try:
+        while time.monotonic() < deadline:
+            ready, _w, _x = select.select([master], [], [], 0.5)
+            if ready:
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:  # the child closed the terminal
+                    break
+                if not chunk:
+                    break
+                output += chunk
+            if not answered and b"paste the verification code" in output:
+                [pending] = control(emulator.url, "/oauth1/tokens")["request_tokens"]
+                assert f"oauth_token={pending['token']}".encode() in output, "the prompt shows the authorize URL"
+                verifier = approve(emulator.url, pending["token"], user="bob")["verifier"]  # the human clicks Allow
+                os.write(master, verifier.encode() + b"\r")
+                answered = True
+            if proc.poll() is not None and not ready:
+                break
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
+        os.close(master)
+    text = output.decode("utf-8", "replace")
+    assert answered, text[-3000:]
+    assert proc.returncode == 0, text[-3000:]
+    assert verifier not in text, "the pasted code is not echoed"
+    assert "signed GET /rest/api/2/myself: HTTP 200 as Bob Approver (bob)" in text
+    assert control(emulator.url, "/oauth1/verified")["verified"][0]["user"] == "bob"
+
+
+class _Child:
+    """The little of subprocess.Popen's interface the pty test needs, for a pid from pty.fork()."""
+
+    def __init__(self, pid):
+        self.pid = pid
+        self.returncode = None
+
+    def poll(self):
+        if self.returncode is None:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def wait(self, timeout=None):
+        import time  # pylint: disable=import-outside-toplevel
+        deadline = time.monotonic() + (timeout or 0)
+        while self.poll() is None:
+            if timeout is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(str(self.pid), timeout)
+            time.sleep(0.1)
+        return self.returncode
+
+    def kill(self):
+        import signal  # pylint: disable=import-outside-toplevel
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass

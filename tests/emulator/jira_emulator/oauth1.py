@@ -15,7 +15,7 @@ import hmac
 import secrets
 import string
 import time
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 from flask import Blueprint, Response, current_app, request
 from markupsafe import escape
@@ -265,8 +265,9 @@ def _oauth_request(endpoint):
     """The oauthlib Request for the current Flask request, after the protocol checks Jira reports by name."""
     uri = request.base_url + (("?" + request.query_string.decode("latin-1")) if request.query_string else "")
     body = request.get_data(as_text=True) if request.mimetype == "application/x-www-form-urlencoded" else ""
-    headers = {k: v for k, v in request.headers.items()}
+    headers = dict(request.headers.items())
     try:
+        # oauthlib's own parser (the one its endpoints use), so that precheck and verification see the same request.
         oauth_request = endpoint._create_request(uri, request.method, body, headers)  # pylint: disable=protected-access
     except errors.OAuth1Error:
         params = _collected_params(uri, body, headers)
@@ -348,7 +349,7 @@ def request_token():
         oauth_request = _oauth_request(endpoint)
         if not oauth_request.redirect_uri:
             raise Problem("parameter_absent", oauth_parameters_absent="oauth_callback")
-        valid, _ = endpoint.validate_request_token_request(oauth_request)
+        valid, _checked = endpoint.validate_request_token_request(oauth_request)
     except Problem as exc:
         return problem_response(exc.problem, exc.extra)
     except errors.OAuth1Error:
@@ -368,7 +369,7 @@ def access_token():
             raise Problem("parameter_absent", oauth_parameters_absent="oauth_token")
         if not oauth_request.verifier:
             raise Problem("parameter_absent", oauth_parameters_absent="oauth_verifier")
-        valid, _ = endpoint.validate_access_token_request(oauth_request)
+        valid, _checked = endpoint.validate_access_token_request(oauth_request)
     except Problem as exc:
         return problem_response(exc.problem, exc.extra)
     except errors.OAuth1Error:
@@ -377,6 +378,8 @@ def access_token():
         return problem_response(*_problem_of(oauth_request))
     ttl = int(_ttl(state, "oauth1_access_token_ttl"))
     token = endpoint.create_access_token(oauth_request, {"oauth_expires_in": str(ttl)})
+    # oauthlib adds an OAuth 2-style oauth_authorized_realms; Jira's reply has no such field.
+    token = urlencode([(k, v) for k, v in parse_qsl(token, keep_blank_values=True) if k != "oauth_authorized_realms"])
     endpoint.request_validator.invalidate_request_token(oauth_request.client_key, oauth_request.resource_owner_key,
                                                         oauth_request)
     return _form(token)
@@ -433,7 +436,7 @@ def approve_token(state, token, user_name, approve=True):
         record["user"] = user_name
         record["status"] = "approved" if approve else "denied"
         # Jira shows a short code the user types into the client.
-        record["verifier"] = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(6)) \
+        record["verifier"] = "".join(secrets.choice(string.ascii_letters + string.digits) for _i in range(6)) \
             if approve else None
         return record, None
 

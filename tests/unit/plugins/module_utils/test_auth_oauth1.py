@@ -94,8 +94,8 @@ def test_signature_is_rsa_sha1_and_verifies_with_the_public_key(keypair, tmp_pat
     assert oauth["oauth_consumer_key"] == "jiraops" and oauth["oauth_token"] == "acc-12345678"
     # Verify independently with oauthlib's own verifier and the public key.
     req = OAuthRequest(prepared.url, "GET", headers={"Authorization": header})
-    req.params = [(k, v) for k, v in oauth_signature.collect_parameters(
-        uri_query="fields=summary", headers={"Authorization": header}, exclude_oauth_signature=True)]
+    req.params = list(oauth_signature.collect_parameters(
+        uri_query="fields=summary", headers={"Authorization": header}, exclude_oauth_signature=True))
     req.signature = oauth["oauth_signature"]
     assert oauth_signature.verify_rsa_sha1(req, keypair[1])
     other = _keys.public_key_pem(_keys.generate_private_key(2048))
@@ -106,7 +106,7 @@ def test_every_attempt_gets_a_fresh_nonce(keypair):
     method = select_auth(params(consumer_key="jiraops", private_key=keypair[0], access_token="acc-12345678"))
     nonces = {dict(parse_authorization_header(_text(
         method.apply(requests.Request("GET", "http://jira.test/x").prepare()).headers["Authorization"])))["oauth_nonce"]
-        for _ in range(3)}
+        for _i in range(3)}
     assert len(nonces) == 3
 
 
