@@ -118,11 +118,12 @@ def test_non_interactive_two_runs_then_idempotent_then_check_mode(emulator, tmp_
 
     # A user approves in Jira; run 2 passes the verification code.
     verifier = approve(emulator.url, pending["token"], user="bob")["verifier"]
-    _rc, output = run_playbook(emulator, "applink_oauth1.yml",
+    _rc, output = run_playbook(emulator, "applink_oauth1.yml", "-vvv",
                                *role_vars(key_dir, applink_oauth1_verifier=verifier), env=role_env(tmp_path))
     assert task_status(output, LINK_TASK) == ["ok"], "the second run of the applink part changes nothing"
     assert "signed GET /rest/api/2/myself: HTTP 200 as Bob Approver (bob)" in output
-    assert verifier not in output
+    leaked = [what for what, value in planted_secrets(emulator, key_dir / "jira_privatekey.pem") if value in output]
+    assert leaked == [], f"secrets in the -vvv output: {leaked}"
 
     # Run 3: everything is in place; nothing changes, and Jira sees no mutating call.
     emulator.control("DELETE", "/requests")
