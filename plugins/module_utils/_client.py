@@ -215,11 +215,16 @@ class JiraClient:
             text = resp.text.strip()
             if text and "<html" not in text[:200].lower():
                 messages = [self.redactor.text(text[:300])]
+        # The auth method knows its protocol's failure replies (OAuth 1.0a's oauth_problem) best.
+        explain = getattr(self.auth, "explain_failure", None)
+        explained = explain(resp) if explain and not gave_up else None
         if gave_up:
             hint = f"gave up after {policy.retries} retr{'y' if policy.retries == 1 else 'ies'} in {policy.elapsed:.1f}s"
             if retry_after is not None:
                 hint += f" (server asked to wait {retry_after:.0f}s more; raise retry_budget or max_retries)"
             message = hint
+        elif explained:
+            message = explained
         elif resp.status == 401:
             message = "authentication failed: check the credentials (username/password, token, or OAuth settings)"
         elif resp.status == 403:

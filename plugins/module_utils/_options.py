@@ -8,6 +8,8 @@ from __future__ import annotations
 from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.jiraops.integration.plugins.module_utils._auth import AUTH_METHODS, select_auth
+# Importing an auth method's module registers it.
+from ansible_collections.jiraops.integration.plugins.module_utils._auth_oauth1 import OAuth1Auth  # noqa: F401  pylint: disable=unused-import
 from ansible_collections.jiraops.integration.plugins.module_utils._client import (
     DEFAULT_API_URL,
     DEFAULT_AUTH_URL,
@@ -38,7 +40,16 @@ AUTH_OPTIONS = {
     "username": {"type": "str", "fallback": _env("JIRA_USERNAME")},
     "password": {"type": "str", "fallback": _env("JIRA_PASSWORD", "JIRA_API_TOKEN"), "no_log": True},
     "token": {"type": "str", "fallback": _env("JIRA_TOKEN"), "no_log": True},
+    # OAuth 1.0a (Jira Server / Data Center application links). The consumer key and a key *path* only look secret.
+    "consumer_key": {"type": "str", "fallback": _env("JIRA_CONSUMER_KEY"), "no_log": False},
+    "private_key": {"type": "str", "fallback": _env("JIRA_PRIVATE_KEY"), "no_log": True},
+    "private_key_path": {"type": "path", "fallback": _env("JIRA_PRIVATE_KEY_PATH"), "no_log": False},
+    "access_token": {"type": "str", "fallback": _env("JIRA_ACCESS_TOKEN"), "no_log": True},
 }
+
+
+def auth_option_names():
+    return frozenset(AUTH_OPTIONS)
 
 
 def connection_argspec():
@@ -57,7 +68,8 @@ def build_client(params, log=None, **overrides):
         raise OptionError("timeout", f"must be a positive number of seconds, got {timeout}")
     if (params.get("max_retries") or 0) < 0:
         raise OptionError("max_retries", "must be 0 or more")
-    auth = select_auth(params)
+    # A caller that signs differently (the OAuth 1.0a token dance) passes its own auth method.
+    auth = overrides.pop("auth", None) or select_auth(params)
     redactor = Redactor(auth.secrets())
     kwargs = dict(
         url=params.get("url"),
