@@ -19,8 +19,17 @@ from ansible_collections.jiraops.integration.plugins.module_utils._errors import
 from ansible_collections.jiraops.integration.plugins.module_utils._redact import Redactor
 
 
+def _utf8_env_fallback(*names, **kwargs):
+    """``env_fallback``, but bytes that are not UTF-8 become U+FFFD instead of crashing AnsibleModule's logging.
+
+    The option's own check then names it (for example ``url: 'jira.\ufffd' is not an absolute http(s) URL``).
+    """
+    value = env_fallback(*names, **kwargs)
+    return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def _env(*names):
-    return (env_fallback, list(names))
+    return (_utf8_env_fallback, list(names))
 
 
 CONNECTION_OPTIONS = {
