@@ -256,7 +256,9 @@ class Report:
             lost = sum(r["lost"] for r in faults)
             dup = sum(r["duplicated"] for r in faults)
             out += ["## Faults injected through the emulator", "",
-                    f"{len(faults)} scenarios; entities lost: {lost}; duplicated: {dup}.", "",
+                    f"{len(faults)} scenarios; entities lost: {lost}; duplicated: {dup}. Lost: reported done but "
+                    "not stored. A write that failed may be stored only when its error said that Jira may have "
+                    "processed it (a POST whose reply timed out or whose connection dropped is not sent again).", "",
                     "| module call | fault | outcome | attempts | retries | time (s) | sent | stored | lost | duplicated |",
                     "|---|---|---|---|---|---|---|---|---|---|"]
             for r in faults:
