@@ -164,7 +164,8 @@ def _inputs_2lo(emulator, tmp_path):
     secret = "awx-2lo-secret-" + uuid.uuid4().hex
     emulator.control("POST", "/oauth2/clients", json={"kind": "credentials", "client_id": "awx-2lo-client",
                                                       "client_secret": secret})
-    return ({"url": emulator.url, "client_id": "awx-2lo-client", "client_secret": secret,
+    cloud_id = emulator.control("GET", "/config")["cloud_id"]
+    return ({"url": emulator.url, "client_id": "awx-2lo-client", "client_secret": secret, "cloud_id": cloud_id,
              "api_url": emulator.url, "auth_url": emulator.url}, (None, "oauth2"))
 
 
