@@ -4,13 +4,13 @@
 #   emulator_stop    stops it
 
 emulator_start() {
-    local url_file="$BUILD_DIR/emulator.url" i
+    local url_file="$BUILD_DIR/emulator.url"
     mkdir -p "$BUILD_DIR"
     rm -f "$url_file"
     "$VENV/bin/python" "$REPO/tests/emulator/run.py" --port 0 --url-file "$url_file" >"$BUILD_DIR/emulator.log" 2>&1 &
     EMULATOR_PID=$!
     trap emulator_stop EXIT
-    for i in $(seq 1 100); do
+    for _ in $(seq 1 100); do
         if [[ -s "$url_file" ]]; then break; fi
         if ! kill -0 "$EMULATOR_PID" 2>/dev/null; then
             jiraops_log "the emulator did not start; its log:"

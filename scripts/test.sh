@@ -26,6 +26,8 @@ record() {  # record NAME PASSED FAILED SECONDS
 }
 
 build_collection_tree
+read -r -a pytest_args <<<"${PYTEST_ARGS:-}"
+read -r -a integration_args <<<"${INTEGRATION_ARGS:-}"
 PYV="$("$VENV/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
 
 # 1. pytest: unit and functional tests, run from the copied tree so imports resolve exactly as ansible does.
@@ -33,7 +35,7 @@ start=$SECONDS
 junit="$BUILD_DIR/pytest-junit.xml"
 set +e
 (cd "$COLLECTION_DIR" && JIRAOPS_COLLECTIONS_ROOT="$ANSIBLE_COLLECTIONS_PATH" \
-    "$VENV/bin/python" -m pytest -c tests/pytest.ini tests -q -p no:cacheprovider --junitxml="$junit" ${PYTEST_ARGS:-})
+    "$VENV/bin/python" -m pytest -c tests/pytest.ini tests -q -p no:cacheprovider --junitxml="$junit" "${pytest_args[@]}")
 rc=$?
 set -e
 read -r p f < <("$VENV/bin/python" - "$junit" <<'PY'
@@ -58,7 +60,7 @@ emulator_start
 printf 'jira_emulator_url: %s\n' "$JIRA_EMULATOR_URL" >"$COLLECTION_DIR/tests/integration/integration_config.yml"
 targets=$(find "$COLLECTION_DIR/tests/integration/targets" -mindepth 1 -maxdepth 1 -type d | wc -l)
 set +e
-(cd "$COLLECTION_DIR" && ansible-test integration --local --python "$PYV" --color no ${INTEGRATION_ARGS:-})
+(cd "$COLLECTION_DIR" && ansible-test integration --local --python "$PYV" --color no "${integration_args[@]}")
 rc=$?
 set -e
 emulator_stop

@@ -42,7 +42,8 @@ _PEM_BEGIN = re.compile(rb'-----BEGIN ([A-Z0-9 ]+)-----')
 
 
 class KeyMaterialError(ValueError):
-    """Key material is unusable; the message says why and never contains key bytes."""
+    """Key material is unusable; the message says why and never contains key bytes (nor PEM private key labels,
+    so that results can be scanned for leaked private keys)."""
 
 
 def _to_bytes(value):
@@ -77,12 +78,12 @@ def check_key_size(size):
         raise KeyMaterialError('size must be an integer number of bits, got %r' % (size,))
     if size < MIN_KEY_SIZE:
         raise KeyMaterialError(
-            'size %d is too small: RSA keys need at least %d bits. NIST SP 800-131A disallows shorter RSA keys '
-            'for signatures (OAuth 1.0a RSA-SHA1 signs every request with this key), and Jira application links '
-            'accept keys of 2048 bits and more.' % (size, MIN_KEY_SIZE))
+            'an RSA key of %d bits is too small: at least %d bits are required. NIST SP 800-131A disallows '
+            'shorter RSA keys for signatures (OAuth 1.0a RSA-SHA1 signs every request with this key), and Jira '
+            'application links accept keys of 2048 bits and more.' % (size, MIN_KEY_SIZE))
     if size > MAX_KEY_SIZE:
-        raise KeyMaterialError('size %d is too large: at most %d bits are supported (generation would take far too '
-                               'long, and Jira does not need it).' % (size, MAX_KEY_SIZE))
+        raise KeyMaterialError('an RSA key of %d bits is too large: at most %d bits are supported (generation would '
+                               'take far too long, and Jira does not need it).' % (size, MAX_KEY_SIZE))
 
 
 def generate_private_key(size=DEFAULT_KEY_SIZE):
@@ -101,7 +102,7 @@ def private_key_pem(private_key):
 
 
 def private_key_format(data):
-    """``'pkcs8'``, ``'pkcs1'`` or None, from the PEM label only (no parsing): tells whether a valid key needs rewriting."""
+    """``'pkcs8'``, ``'pkcs1'`` or None, from the PEM label only: tells whether a valid key needs rewriting."""
     labels = _pem_labels(_to_bytes(data))
     if not labels:
         return None
@@ -117,7 +118,7 @@ def load_private_key(data):
     data = _to_bytes(data)
     labels = _pem_labels(data)
     if not labels:
-        raise KeyMaterialError('not a PEM private key (no "-----BEGIN ... PRIVATE KEY-----" line found)')
+        raise KeyMaterialError('not a PEM private key (no PEM "-----BEGIN" line found)')
     label = labels[0]
     if label == 'ENCRYPTED PRIVATE KEY' or b'Proc-Type: 4,ENCRYPTED' in data:
         raise KeyMaterialError('the private key is encrypted with a passphrase; passphrase-protected keys are not '
@@ -133,8 +134,7 @@ def load_private_key(data):
         raise KeyMaterialError('the private key is encrypted with a passphrase; passphrase-protected keys are not '
                                'supported, provide an unencrypted PKCS#8 key') from None
     except (ValueError, UnsupportedAlgorithm) as exc:
-        raise KeyMaterialError('the "%s" PEM block could not be parsed as a private key (%s)'
-                               % (label, _short_reason(exc))) from None
+        raise KeyMaterialError('the PEM private key could not be parsed (%s)' % _short_reason(exc)) from None
     if not isinstance(key, rsa.RSAPrivateKey):
         raise KeyMaterialError('the private key is a %s key, but Jira OAuth 1.0a needs an RSA key' % _key_kind(key))
     return key
