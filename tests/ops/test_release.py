@@ -18,6 +18,7 @@ import ansible_run  # noqa: E402  pylint: disable=wrong-import-position
 FORBIDDEN = ["tests", "tests/*", "scripts", "scripts/*", ".ci", ".ci/*", "benchmarks", "benchmarks/*", ".venv*",
              ".build*", ".git", ".git/*", ".gitignore", ".cache*", ".ansible*", ".pytest_cache*", "*__pycache__*",
              "*.pyc", "requirements-dev.txt", "Makefile", "*.tar.gz", "roles/*/molecule", "roles/*/molecule/*",
+             "extensions/molecule", "extensions/molecule/*",
              "changelogs/.plugin-cache.yaml", ".ansible-lint", "*.orig", "*.rej"]
 REQUIRED = ["MANIFEST.json", "FILES.json", "README.md", "COPYING", "meta/runtime.yml",
             "meta/execution-environment.yml", "requirements.txt", "bindep.txt", "plugins/modules/api.py",
@@ -44,7 +45,7 @@ def test_tarball_ships_every_plugin_and_role(collection_tarball):
     root = ansible_run.collection_dir()
     for top in ("plugins", "roles", "extensions", "meta"):
         for dirpath, dirnames, filenames in os.walk(os.path.join(root, top)):
-            dirnames[:] = [d for d in dirnames if d not in ("__pycache__", "molecule")]
+            dirnames[:] = [d for d in dirnames if d not in ("__pycache__", "molecule")]  # molecule: tests
             for name in filenames:
                 if name.endswith(".pyc"):
                     continue
