@@ -241,6 +241,7 @@ def load_cases(kind):
 class Report:
     def __init__(self):
         self.rows = {"faults": [], "bad_input": [], "secrets": [], "tls": []}
+        self.uncovered = []  # Jira modules without a fault target
 
     def add(self, section, **row):
         self.rows[section].append(row)
@@ -259,6 +260,8 @@ class Report:
                     f"{len(faults)} scenarios; entities lost: {lost}; duplicated: {dup}. Lost: reported done but "
                     "not stored. A write that failed may be stored only when its error said that Jira may have "
                     "processed it (a POST whose reply timed out or whose connection dropped is not sent again).", "",
+                    ] + ([f"Modules that talk to Jira without a fault target yet: {', '.join(self.uncovered)}.", ""]
+                         if self.uncovered else []) + [
                     "| module call | fault | outcome | attempts | retries | time (s) | sent | stored | lost | duplicated |",
                     "|---|---|---|---|---|---|---|---|---|---|"]
             for r in faults:

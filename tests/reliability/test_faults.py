@@ -7,13 +7,16 @@ what was sent).
 from __future__ import annotations
 
 import fnmatch
+import os
 import time
 import uuid
+import warnings
 from dataclasses import dataclass, field
 
 import pytest
+import yaml
 
-from reliability_support import REPORT, Ctx, has_traceback, load_cases, missing_requirements
+from reliability_support import REPO, REPORT, Ctx, has_traceback, load_cases, missing_requirements
 
 
 @dataclass
@@ -65,8 +68,14 @@ def _settle(emulator, path, timeout=5.0):
 
 
 def test_every_jira_module_has_a_fault_target():
-    names = {t.module for t in TARGETS}
-    assert "api" in names
+    """Modules in action_groups.jira (they talk to Jira) without a FaultTarget are listed in the report."""
+    with open(os.path.join(REPO, "meta", "runtime.yml"), encoding="utf-8") as handle:
+        jira_modules = set(yaml.safe_load(handle)["action_groups"]["jira"])
+    covered = {t.module for t in TARGETS}
+    assert "api" in covered
+    REPORT.uncovered = sorted(jira_modules - covered)
+    if REPORT.uncovered:
+        warnings.warn(f"no fault target yet for: {', '.join(REPORT.uncovered)} (add one to tests/reliability/cases_*.py)")
 
 
 @pytest.mark.parametrize("target, fault", CASES, ids=[f"{t.name}: {f.id}" for t, f in CASES])

@@ -28,6 +28,8 @@ MIN_SECRET = 8  # shorter values (e.g. the emulator's "admin" password) would ma
 SECRET_KEY_RE = re.compile(r"(?i)(password|secret|token|verifier|private_key|privatekey|refresh|code_verifier)$")
 NOT_SECRET_KEYS = {"token_type", "token_endpoint", "oauth_token_url"}
 PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z ]*PRIVATE KEY)-----(.*?)-----END \1-----", re.S)
+PEM_IN_OUTPUT = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----(?:\\n|\s)+[A-Za-z0-9+/]{40,}")
+PRIVATE_DER = re.compile(r"MII[A-Za-z0-9+/]{3}IB(?:ADAN|AAKC)")
 TARGETS_DIR = os.path.join(REPO, "tests", "integration", "targets")
 
 
@@ -98,9 +100,12 @@ def scan(text, secrets):
         n = sum(text.count(v) for v in _variants(secret) if len(v) >= MIN_SECRET)
         if n:
             found[secret] = n
-    markers = len(re.findall(r"BEGIN [A-Z ]*PRIVATE KEY", text))
-    if markers:
-        found["-----BEGIN ... PRIVATE KEY----- marker"] = markers
+    # Private key material wherever it came from: a PEM block with its body (raw or JSON-escaped), or the base64
+    # DER start of an unencrypted PKCS#8 / PKCS#1 RSA key. A lone header line (a test printing what a file starts
+    # with) is not a key.
+    blocks = len(PEM_IN_OUTPUT.findall(text)) + len(PRIVATE_DER.findall(text))
+    if blocks:
+        found["private key material"] = blocks
     return found
 
 
@@ -208,7 +213,9 @@ def test_the_scanner_finds_what_it_should():
                    "body": "grant_type=refresh_token&refresh_token=rt-0123456789"}, seen)
     assert {"bob-password", "rt-0123456789"} <= seen
     text = "\n".join([f"plain {secret}", "b64 " + base64.b64encode(secret.encode()).decode(),
-                      "url " + quote(secret, safe=""), "-----BEGIN RSA PRIVATE KEY-----"])
+                      "url " + quote(secret, safe=""), "-----BEGIN PRIVATE KEY-----  (a header alone is fine)",
+                      '"-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC"'])
     found = scan(text, {secret})
-    assert found[secret] == 3 and found["-----BEGIN ... PRIVATE KEY----- marker"] == 1
+    assert found[secret] == 3 and found["private key material"] == 2  # the JSON-escaped block, its DER start
+    assert scan("MIIEpAIBAAKCAQEAx...", set()) == {"private key material": 1}
     assert scan("nothing to see here", {secret, "bob-password"}) == {}
