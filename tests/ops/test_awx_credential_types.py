@@ -215,8 +215,8 @@ def _inputs_oauth1(emulator, tmp_path):
                        "publicKey": _keys.public_key_oneline(key), "outgoing": False, "twoLOAllowed": False})
     session = OAuth1Session("awx-consumer", signature_method=SIGNATURE_RSA, rsa_key=pem, callback_uri="oob")
     request_token = session.fetch_request_token(f"{emulator.url}/plugins/servlet/oauth/request-token")
-    verifier = emulator.control("POST", "/oauth1/approve", json={"oauth_token": request_token["oauth_token"],
-                                                               "user": "alice", "approve": True})["verifier"]
+    approval = {"oauth_token": request_token["oauth_token"], "user": "alice", "approve": True}
+    verifier = emulator.control("POST", "/oauth1/approve", json=approval)["verifier"]
     session = OAuth1Session("awx-consumer", signature_method=SIGNATURE_RSA, rsa_key=pem,
                             resource_owner_key=request_token["oauth_token"], verifier=verifier)
     access = session.fetch_access_token(f"{emulator.url}/plugins/servlet/oauth/access-token")

@@ -82,7 +82,7 @@ def _conn(ctx, extra):
 
 
 def _send_myself(ctx, items, extra):
-    return [run_module("api", dict(_conn(ctx, extra), path="/rest/api/2/myself")) for _ in items]
+    return [run_module("api", dict(_conn(ctx, extra), path="/rest/api/2/myself")) for _item in items]
 
 
 def _check_myself(_ctx, outcome):

@@ -52,8 +52,8 @@ def _openssh():
 
 
 def _public_only():
-    return _rsa(2048).public_key().public_bytes(serialization.Encoding.PEM,
-                                                 serialization.PublicFormat.SubjectPublicKeyInfo)
+    public = _rsa(2048).public_key()
+    return public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
 def _truncated():

@@ -259,10 +259,10 @@ class Report:
             out += ["## Faults injected through the emulator", "",
                     f"{len(faults)} scenarios; entities lost: {lost}; duplicated: {dup}. Lost: reported done but "
                     "not stored. A write that failed may be stored only when its error said that Jira may have "
-                    "processed it (a POST whose reply timed out or whose connection dropped is not sent again).", "",
-                    ] + ([f"Modules that talk to Jira without a fault target yet: {', '.join(self.uncovered)}.", ""]
-                         if self.uncovered else []) + [
-                    "| module call | fault | outcome | attempts | retries | time (s) | sent | stored | lost | duplicated |",
+                    "processed it (a POST whose reply timed out or whose connection dropped is not sent again).", ""]
+            if self.uncovered:
+                out += [f"Modules that talk to Jira without a fault target yet: {', '.join(self.uncovered)}.", ""]
+            out += ["| module call | fault | outcome | attempts | retries | time (s) | sent | stored | lost | duplicated |",
                     "|---|---|---|---|---|---|---|---|---|---|"]
             for r in faults:
                 out.append(f"| {r['target']} | {r['fault']} | {r['outcome']} | {r['attempts']} | {r['retries']} | "

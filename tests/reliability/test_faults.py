@@ -84,7 +84,7 @@ def test_fault(target, fault, emulator, tmp_path):
     if reason:
         pytest.skip(reason)
     ctx = Ctx(tmp=str(tmp_path), url=emulator.url, emulator=emulator)
-    items = [f"reliability {uuid.uuid4().hex[:12]}" for _ in fault.expect]
+    items = [f"reliability {uuid.uuid4().hex[:12]}" for _exp in fault.expect]
     expected = []
     for exp in fault.expect:
         if exp is None:

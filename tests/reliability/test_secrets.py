@@ -56,7 +56,7 @@ def _walk(value, out, key=None):
 
 def _from_request(entry, out):
     header = entry["headers"].get("Authorization", "")
-    scheme, _, cred = header.partition(" ")
+    scheme, dummy, cred = header.partition(" ")
     if scheme.lower() == "basic":
         out.add(cred.strip())
         try:

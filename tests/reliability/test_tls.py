@@ -60,7 +60,7 @@ def https(tmp_path_factory):
     d = tmp_path_factory.mktemp("tls")
     ca_key, ca_cert = _ca("jiraops test CA")
     key, cert = _leaf(ca_key, ca_cert)
-    _, other_ca = _ca("some other CA")
+    other_ca = _ca("some other CA")[1]
     (d / "ca.pem").write_bytes(_pem_cert(ca_cert))
     (d / "other-ca.pem").write_bytes(_pem_cert(other_ca))
     (d / "server.pem").write_bytes(_pem_cert(cert))
@@ -73,7 +73,7 @@ def https(tmp_path_factory):
 
 def _short(msg):
     """The message up to the TLS library's detail, which varies between OpenSSL versions."""
-    head, _, rest = msg.partition(" (")
+    head, dummy, rest = msg.partition(" (")
     return head + ("; " + rest.split("); ", 1)[1] if "); " in rest else "")
 
 
@@ -103,10 +103,11 @@ CASES = [
 
 @pytest.mark.parametrize("case, extra, env, expected", CASES, ids=[c[0] for c in CASES])
 def test_tls(https, case, extra, env, expected):
+    localhost = https["url"].replace("127.0.0.1", "localhost")
+
     def fill(value):
         if isinstance(value, str):
-            return value.replace("{dir}", str(https["dir"])).replace("{localhost}",
-                                                                    https["url"].replace("127.0.0.1", "localhost"))
+            return value.replace("{dir}", str(https["dir"])).replace("{localhost}", localhost)
         return value
 
     args = _args(https["url"])

@@ -24,7 +24,7 @@ def _masked(entry):
         if name.lower() in ("cookie", "proxy-authorization"):
             headers[name] = MASK
         elif name.lower() == "authorization":
-            scheme, _, cred = headers[name].partition(" ")
+            scheme, dummy, cred = headers[name].partition(" ")
             if scheme.lower() == "oauth":
                 headers[name] = scheme + " " + _OAUTH_SECRET_PARAMS.sub(r"\1" + MASK + r"\2", cred)
             else:
