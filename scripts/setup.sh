@@ -30,7 +30,9 @@ import sys
 if sys.version_info < (3, 12):
     sys.exit(1)
 import venv, ensurepip  # noqa: F401  (Debian-style pythons may lack them)
-print("%d.%d.%d\t%s" % (sys.version_info[:3] + (sys.executable,)))
+# Inside a virtualenv (ours is on PATH once activated), report the interpreter it was made from.
+exe = sys.executable if sys.prefix == sys.base_prefix else getattr(sys, "_base_executable", sys.executable)
+print("%d.%d.%d\t%s" % (sys.version_info[:3] + (exe,)))
 EOF
 }
 
@@ -48,8 +50,11 @@ _jiraops_pick_python() {
         jiraops_log "JIRAOPS_PYTHON=$JIRAOPS_PYTHON does not run or is not one. Point it at such an interpreter, or unset it to search."
         return 1
     fi
+    # Look past our own .venv (it is on PATH once activated): choosing it would delete the interpreter in use.
+    local search_path=":$PATH:"
+    search_path="${search_path//:$VENV\/bin:/:}"
     for cand in python3.13 python3.12 python3; do
-        if command -v "$cand" >/dev/null 2>&1; then cands+=("$cand"); fi
+        if PATH="$search_path" command -v "$cand" >/dev/null 2>&1; then cands+=("$(PATH="$search_path" command -v "$cand")"); fi
     done
     if command -v pyenv >/dev/null 2>&1 && pyroot="$(pyenv root 2>/dev/null)"; then :; else pyroot="$HOME/.pyenv"; fi
     if [[ -d "$pyroot/versions" ]]; then
@@ -58,7 +63,7 @@ _jiraops_pick_python() {
         done < <(compgen -G "$pyroot/versions/3.1[2-9]*/bin/python3" | sort -V -r)
     fi
     for cand in "${cands[@]}"; do
-        if out="$(_jiraops_probe_python "$cand")" && [[ -n "$out" ]]; then
+        if out="$(PATH="$search_path" _jiraops_probe_python "$cand")" && [[ -n "$out" ]]; then
             _jiraops_py_version="${out%%$'\t'*}" _jiraops_py_exe="${out#*$'\t'}"
             _jiraops_py_source="$cand"
             return 0
