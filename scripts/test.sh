@@ -2,7 +2,8 @@
 # scripts/test.sh -- run every test of the collection on this machine; .ci/run calls it.
 #
 #   scripts/test.sh            everything: pytest (unit + functional, emulator over real HTTP),
-#                              ansible-test integration (playbooks against the emulator), sanity, ansible-lint
+#                              ansible-test integration (playbooks against the emulator), sanity, ansible-lint,
+#                              docs-lint (antsibull-docs + antsibull-changelog lint)
 #   scripts/test.sh --quick    pytest and integration only (for iterating)
 #   PYTEST_ARGS="-k client" scripts/test.sh --quick
 #
@@ -68,7 +69,7 @@ if [[ $rc -eq 0 ]]; then record integration "$targets" 0 $((SECONDS - start)); e
 
 # 3. Static checks.
 if [[ $quick -eq 0 ]]; then
-    for check in sanity lint; do
+    for check in sanity lint docs-lint; do
         start=$SECONDS
         if bash "$REPO/scripts/$check.sh"; then record "$check" 1 0 $((SECONDS - start)); else record "$check" 0 1 $((SECONDS - start)); fi
     done

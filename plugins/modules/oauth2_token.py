@@ -207,6 +207,7 @@ code_challenge_method:
 from ansible_collections.jiraops.integration.plugins.module_utils._auth import NoAuth
 from ansible_collections.jiraops.integration.plugins.module_utils._errors import OptionError
 from ansible_collections.jiraops.integration.plugins.module_utils._module import JiraModule
+from ansible_collections.jiraops.integration.plugins.module_utils._options import build_client
 from ansible_collections.jiraops.integration.plugins.module_utils._oauth2 import (
     DC_SCOPES,
     KIND_CLIENT,
@@ -295,7 +296,8 @@ def get_token(module, endpoint, store):
 
 def run(module):
     p = module.params
-    client = module.make_client(auth=NoAuth(p))
+    # Token requests authenticate with the client credentials in the body, not with an auth method.
+    client = module.use_client(build_client(module.connection_params(), log=module.debug, auth=NoAuth(p)))
     for name in ("client_secret", "refresh_token", "code_verifier"):
         client.redactor.add(p.get(name))
     if p["grant_type"] == "authorization_code" and not p["code"]:
