@@ -11,6 +11,11 @@ import pytest
 from oauth2_support import APP, CC, REDIRECT, SCOPES, approve, base_args, chains, token_requests
 
 
+def raw_requests(emulator, path):
+    """The request log with credentials unmasked (the control API masks them unless asked)."""
+    return emulator.control("GET", "/requests", params={"path": path, "raw": 1})["requests"]
+
+
 @pytest.fixture
 def cache(tmp_path):
     return str(tmp_path / "tokens.json")
@@ -80,7 +85,7 @@ def test_api_module_uses_client_credentials_through_the_gateway(emulator, run_mo
         assert res["url"] == f"{emulator.url}/ex/jira/{cloud_id}/rest/api/3/issue/JJ-2"
         assert res["json"]["key"] == "JJ-2"
     assert token_requests(emulator, client_id=CC["client_id"])["count"] == 1
-    calls = emulator.requests(f"/ex/jira/{cloud_id}/rest/api/3/issue/JJ-2")
+    calls = raw_requests(emulator, f"/ex/jira/{cloud_id}/rest/api/3/issue/JJ-2")
     assert len(calls) == 3 and all(c["headers"]["Authorization"].startswith("Bearer emu-at-") for c in calls)
 
 
@@ -174,7 +179,7 @@ def test_3lo_to_the_gateway_and_three_rotations(emulator, run_module, cache):
                                          min_ttl=7200, path="/rest/api/3/myself"))
         assert not res.failed, res
         assert res["json"]["name"] == "alice" and res["json"]["authenticatedVia"] == "oauth2"
-        sent = emulator.requests(f"/ex/jira/{cloud_id}/rest/api/3/myself")[-1]["headers"]["Authorization"]
+        sent = raw_requests(emulator, f"/ex/jira/{cloud_id}/rest/api/3/myself")[-1]["headers"]["Authorization"]
         assert sent.split()[1] not in seen, f"round {round_}: the access token must be new"
         seen.add(sent.split()[1])
     info = chains(emulator, client_id=APP["client_id"])

@@ -37,15 +37,22 @@ TARGETS_DIR = os.path.join(REPO, "tests", "integration", "targets")
 # Collecting what counts as a secret
 # ---------------------------------------------------------------------------------------------------------------
 
-def _walk(value, out, key=None):
+def _walk(value, out, key=None, seen=None):
+    # Feature state can hold objects that point back at the State (oauth1 keeps its oauthlib endpoints, whose
+    # validator holds the state): visit each container once.
+    seen = set() if seen is None else seen
+    if isinstance(value, (dict, list, tuple, set, frozenset)) or hasattr(value, "__dict__"):
+        if id(value) in seen:
+            return
+        seen.add(id(value))
     if isinstance(value, dict):
         for k, v in value.items():
-            _walk(v, out, str(k))
+            _walk(v, out, str(k), seen)
     elif isinstance(value, (list, tuple, set, frozenset)):
         for v in value:
-            _walk(v, out, key)
+            _walk(v, out, key, seen)
     elif hasattr(value, "__dict__") and not isinstance(value, type):
-        _walk(vars(value), out, key)
+        _walk(vars(value), out, key, seen)
     elif isinstance(value, str) and key and key not in NOT_SECRET_KEYS and SECRET_KEY_RE.search(key):
         out.add(value)
     if isinstance(value, (str, bytes)):
