@@ -17,7 +17,7 @@ description:
     refresh token is written to the store before the module returns.
   - Other modules of the collection obtain tokens themselves (O(auth_method=client_credentials) or
     V(refresh_token)); use this module to hand a token to other tools, or to run the authorization code flow
-    (the role M(jiraops.integration.oauth2_authorize) wraps it).
+    (the role P(jiraops.integration.oauth2_authorize#role) wraps it).
 author: jiraops maintainers (@jiraops)
 extends_documentation_fragment:
   - jiraops.integration.connection
