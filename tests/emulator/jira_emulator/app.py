@@ -7,11 +7,11 @@ import threading
 from flask import Flask
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from . import control, core, rest
+from . import control, core, devops, rest
 from .state import State
 
 # Each feature registers its routes (and reset hooks) in order; later issues add theirs here.
-FEATURES = [core, control, rest]
+FEATURES = [core, control, rest, devops]
 
 
 def create_app(state=None):
