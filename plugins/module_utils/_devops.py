@@ -396,8 +396,20 @@ def problems_message(errors, noun, count):
     return text
 
 
+def _rechunk(batches, size):
+    out = deque()
+    for units in batches:
+        for i in range(0, len(units), size):
+            out.append(units[i:i + size])
+    return out
+
+
 def submit(client, api, base, entities, common, outcome):
-    """POST the entities in as few requests as the limits allow; halve a batch whenever Jira answers 413."""
+    """POST the entities in as few requests as the limits allow; halve a batch whenever Jira answers 413.
+
+    After a 413 the batches still waiting are cut to the size that is being tried, so that one oversize reply
+    does not repeat for every batch that follows.
+    """
     url = base + "/bulk"
     queue = deque(api.pack(api.units(entities)))
     while queue:
@@ -412,7 +424,7 @@ def submit(client, api, base, entities, common, outcome):
                     {"message": f"HTTP 413: Jira found this {api.noun} too large to accept even when sent alone"}]})
                 continue
             client.debug(f"HTTP 413 for {len(units)} items: splitting into {len(halves[0])} + {len(halves[1])}")
-            queue.extendleft(reversed(halves))
+            queue = _rechunk(halves + list(queue), len(halves[0]))
             continue
         outcome.batches.append(len(units))
         api.merge(resp.json if isinstance(resp.json, dict) else {}, outcome)
