@@ -209,7 +209,7 @@ def submit_builds():
                      status=202)
 
 
-@route("builds", "/pipelines/<pipeline_id>/builds/<int(signed=True):build_number>", ["GET"], "read")
+@route("builds", "/pipelines/<path:pipeline_id>/builds/<int(signed=True):build_number>", ["GET"], "read")
 def get_build(pipeline_id, build_number):
     item = _store()["builds"].get((pipeline_id, build_number))
     if item is None:
@@ -217,7 +217,7 @@ def get_build(pipeline_id, build_number):
     return jira_json(item["data"])
 
 
-@route("builds", "/pipelines/<pipeline_id>/builds/<int(signed=True):build_number>", ["DELETE"], "delete")
+@route("builds", "/pipelines/<path:pipeline_id>/builds/<int(signed=True):build_number>", ["DELETE"], "delete")
 def delete_build(pipeline_id, build_number):
     with _state().lock:
         _store()["builds"].pop((pipeline_id, build_number), None)
@@ -285,7 +285,8 @@ def submit_deployments():
                       "unknownIssueKeys": unknown_keys, "unknownAssociations": unknown_assoc}, status=202)
 
 
-DEPLOYMENT_RULE = ("/pipelines/<pipeline_id>/environments/<environment_id>/deployments/"
+# Ids are free strings: "jj/pink-logo" arrives as jj%2Fpink-logo, which the router sees decoded, hence path:.
+DEPLOYMENT_RULE = ("/pipelines/<path:pipeline_id>/environments/<path:environment_id>/deployments/"
                    "<int(signed=True):sequence>")
 
 
@@ -482,7 +483,7 @@ def submit_flags():
     return jira_json(body, status=202)
 
 
-@route("featureflags", "/flag/<flag_id>", ["GET"], "read")
+@route("featureflags", "/flag/<path:flag_id>", ["GET"], "read")
 def get_flag(flag_id):
     item = _store()["flags"].get(flag_id)
     if item is None:
@@ -490,7 +491,7 @@ def get_flag(flag_id):
     return jira_json(item["data"])
 
 
-@route("featureflags", "/flag/<flag_id>", ["DELETE"], "delete")
+@route("featureflags", "/flag/<path:flag_id>", ["DELETE"], "delete")
 def delete_flag(flag_id):
     with _state().lock:
         _store()["flags"].pop(flag_id, None)

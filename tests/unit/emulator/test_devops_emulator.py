@@ -186,3 +186,15 @@ def test_devinfo_request_rules(emu):
 def test_tenant_info(emu):
     resp = requests.get(emu.url + "/_edge/tenant_info", timeout=10)
     assert resp.status_code == 200 and resp.json() == {"cloudId": CLOUD_ID}
+
+
+def test_ids_with_slashes_are_addressable(emu):
+    build = dict(BUILD, pipelineId="jj/pink-logo")
+    assert call(emu, "POST", gateway("builds", "/bulk"), json={"builds": [build]}).status_code == 202
+    assert call(emu, "GET", gateway("builds", "/pipelines/jj%2Fpink-logo/builds/1")).json()["pipelineId"] == "jj/pink-logo"
+    deployment = dict(DEPLOYMENT, pipeline=dict(DEPLOYMENT["pipeline"], id="jj/deploy"),
+                      environment=dict(DEPLOYMENT["environment"], id="eu/prod"))
+    assert call(emu, "POST", gateway("deployments", "/bulk"), json={"deployments": [deployment]}).status_code == 202
+    path = gateway("deployments", "/pipelines/jj%2Fdeploy/environments/eu%2Fprod/deployments/4")
+    assert call(emu, "GET", path).status_code == 200
+    assert call(emu, "GET", path + "/gating-status").json()["environmentId"] == "eu/prod"
