@@ -40,8 +40,10 @@ options:
         C(schemaVersion) to V(1.0).
       - With O(state=absent) only C(deploymentSequenceNumber), C(pipeline.id) and C(environment.id) are used.
       - Required with O(state=present); an empty list sends nothing.
-    type: list
-    elements: dict
+      - A JSON array given as text is read as the list, for example
+        C(deployments: "{{ lookup('ansible.builtin.file', 'deployments.json') }}"). For thousands of entities this is much
+        faster than a list variable, which Ansible handles item by item.
+    type: raw
   wait_for_gating:
     description:
       - Ask Jira to gate each deployment (the C(initiate_deployment_gating) command is added when missing) and,
