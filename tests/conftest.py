@@ -86,6 +86,13 @@ def run_module_inprocess(module, args, check_mode=False, diff=False):
     """Run a collection module's main() in-process and return its JSON result (real code, real HTTP)."""
     from ansible.module_utils.testing import patch_module_args  # pylint: disable=import-outside-toplevel
 
+    from ansible.module_utils.common import warnings  # pylint: disable=import-outside-toplevel
+
+    # In-process runs share AnsibleModule's global warning lists; each run starts with empty ones.
+    for name in ("_global_warnings", "_global_deprecations"):
+        store = getattr(warnings, name, None)
+        if store is not None:
+            store.clear()
     args = dict(args)
     args["_ansible_check_mode"] = check_mode
     args["_ansible_diff"] = diff

@@ -99,17 +99,18 @@ def select_auth(params):
     name = params.get("auth_method") or "auto"
     if name != "auto":
         if name not in AUTH_METHODS:
-            raise OptionError("auth_method", f"unknown method {name!r}; choose one of {', '.join(['auto'] + sorted(AUTH_METHODS))}")
+            choices = ", ".join(["auto"] + sorted(AUTH_METHODS))
+            raise OptionError("auth_method", f"unknown method {name!r}; choose one of {choices}")
         method = AUTH_METHODS[name](params)
         method.validate()
         return method
-    candidates = [(cls, cls.given(params)) for cls in AUTH_METHODS.values() if cls.given(params)]
+    given = [(cls, cls.given(params)) for cls in AUTH_METHODS.values()]
+    given = [(cls, opts) for cls, opts in given if opts]
     # A method whose triggers are a strict superset of another's wins (e.g. a refresh token also sets client_id).
-    names = {cls.name for cls, _ in candidates}
     candidates = [
-        (cls, opts) for cls, opts in candidates
-        if not any(set(opts) < set(other) for c2, other in candidates if c2 is not cls)
-    ] if len(names) > 1 else candidates
+        (cls, opts) for cls, opts in given
+        if not any(set(opts) < set(other) for other_cls, other in given if other_cls is not cls)
+    ]
     if not candidates:
         return NoAuth(params)
     if len(candidates) > 1:
@@ -117,7 +118,7 @@ def select_auth(params):
         raise OptionError(
             "auth_method",
             f"auth_method=auto cannot choose: options for more than one method were given: {found}. "
-            f"Set auth_method to one of {', '.join(cls.name for cls, _ in candidates)} or remove the others",
+            f"Set auth_method to one of {', '.join(cls.name for cls, dummy in candidates)} or remove the others",
         )
     method = candidates[0][0](params)
     method.validate()

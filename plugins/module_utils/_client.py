@@ -10,6 +10,7 @@ from urllib.parse import urljoin, urlsplit
 
 try:
     import requests
+    from urllib3.exceptions import ConnectTimeoutError as _ConnectTimeoutError
     HAS_REQUESTS = True
     REQUESTS_IMPORT_ERROR = None
 except ImportError as exc:  # pragma: no cover - exercised only without requests
@@ -23,6 +24,8 @@ from ansible_collections.jiraops.integration.plugins.module_utils._retry import 
 DEFAULT_API_URL = "https://api.atlassian.com"
 DEFAULT_AUTH_URL = "https://auth.atlassian.com"
 USER_AGENT = "jiraops.integration/0.1.0"
+# Methods that may be sent twice without doing anything twice (RFC 9110, 9.2.2).
+IDEMPOTENT_METHODS = frozenset(("GET", "HEAD", "OPTIONS", "PUT", "DELETE"))
 
 
 def check_base_url(option, value):
@@ -39,6 +42,19 @@ def _message_text(item):
     if isinstance(item, dict) and item.get("message"):
         return str(item["message"])
     return str(item)
+
+
+def may_have_been_processed(exc):
+    """False only when the request surely never reached the server (refused, or no connection in time).
+
+    A read timeout or a connection dropped after sending leaves it open whether Jira acted on the request.
+    """
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return False
+    if isinstance(exc, requests.exceptions.ConnectionError) and not isinstance(exc, requests.exceptions.Timeout):
+        reason = getattr(exc.args[0], "reason", None) if exc.args else None
+        return not isinstance(reason, _ConnectTimeoutError)  # NewConnectionError subclasses it
+    return True
 
 
 def error_messages(payload):
@@ -148,8 +164,11 @@ class JiraClient:
                 expected=(200,), authenticate=True, retry=None):
         """Send one logical request (retrying as policy allows) and return a Response or raise JiraError.
 
-        ``expected`` lists accepted statuses (None accepts any); ``retry`` defaults to True for every method,
-        since Jira's 429/503 mean the request was not processed.
+        ``expected`` lists accepted statuses (None accepts any). ``retry=None`` (default) retries 429/502/503/504
+        for every method, since they mean the request was not processed, but retries a timeout or a dropped
+        connection only for idempotent methods: a POST that timed out may have been processed, and sending it
+        again could create a second comment. ``retry=True`` also retries those (for POSTs that are idempotent,
+        such as bulk submissions keyed by sequence numbers); ``retry=False`` never retries.
         """
         method = method.upper()
         url = self.url_for(path, base)
@@ -185,12 +204,14 @@ class JiraClient:
                 ) from None
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
                 kind = "timed out" if isinstance(exc, requests.exceptions.Timeout) else "connection failed"
-                wait = policy.next_wait() if retry is not False else None
+                unsafe = (retry is None and method not in IDEMPOTENT_METHODS and may_have_been_processed(exc))
+                wait = policy.next_wait() if retry is not False and not unsafe else None
                 if wait is None:
-                    raise JiraError(
-                        f"{kind} after {policy.retries + 1} attempt(s) in {policy.elapsed:.1f}s: {self._short(exc)}",
-                        method=method, path=display, retries=policy.retries,
-                    ) from None
+                    message = f"{kind} after {policy.retries + 1} attempt(s) in {policy.elapsed:.1f}s: {self._short(exc)}"
+                    if unsafe:
+                        message += (f"; not retried because Jira may have processed this {method} already: check "
+                                    "the result in Jira before running the task again")
+                    raise JiraError(message, method=method, path=display, retries=policy.retries) from None
                 self.debug(f"{method} {display} {kind}; retrying in {wait:.2f}s")
                 self.retries_made += 1
                 policy.wait(wait)
@@ -224,11 +245,16 @@ class JiraClient:
             text = resp.text.strip()
             if text and "<html" not in text[:200].lower():
                 messages = [self.redactor.text(text[:300])]
+        # The auth method knows its protocol's failure replies (OAuth 1.0a's oauth_problem) best.
+        explain = getattr(self.auth, "explain_failure", None)
+        explained = explain(resp) if explain and not gave_up else None
         if gave_up:
             hint = f"gave up after {policy.retries} retr{'y' if policy.retries == 1 else 'ies'} in {policy.elapsed:.1f}s"
             if retry_after is not None:
                 hint += f" (server asked to wait {retry_after:.0f}s more; raise retry_budget or max_retries)"
             message = hint
+        elif explained:
+            message = explained
         elif resp.status == 401:
             message = "authentication failed: check the credentials (username/password, token, or OAuth settings)"
         elif resp.status == 403:

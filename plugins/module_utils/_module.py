@@ -6,7 +6,11 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.jiraops.integration.plugins.module_utils._client import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
 from ansible_collections.jiraops.integration.plugins.module_utils._errors import JiraError
-from ansible_collections.jiraops.integration.plugins.module_utils._options import build_client, connection_argspec
+from ansible_collections.jiraops.integration.plugins.module_utils._options import (
+    auth_option_names,
+    build_client,
+    connection_argspec,
+)
 
 
 class JiraModule(AnsibleModule):
@@ -19,14 +23,29 @@ class JiraModule(AnsibleModule):
         if not HAS_REQUESTS:
             self.fail_json(msg=missing_required_lib("requests"), exception=str(REQUESTS_IMPORT_ERROR))
         self._client = None
+        # Module options named like an auth option but meaning something else (applink's consumer_key is the
+        # link's consumer, not the caller's credentials): auth selection must not see them.
+        self._own_options = [name for name in (argument_spec or {}) if name in spec and name in auth_option_names()]
+
+    def connection_params(self):
+        """The parameters the client and its auth method are built from."""
+        params = dict(self.params)
+        for name in self._own_options:
+            params[name] = None
+        return params
 
     @property
     def client(self):
         if self._client is None:
-            self._client = build_client(self.params, log=self.debug)
-            for secret in self._client.redactor.secrets:
-                self.no_log_values.add(secret)
+            self.use_client(build_client(self.connection_params(), log=self.debug))
         return self._client
+
+    def use_client(self, client):
+        """Adopt a client (built here or by the module itself) and mask the secrets its auth method knows."""
+        self._client = client
+        for secret in client.redactor.secrets:
+            self.no_log_values.add(secret)
+        return client
 
     def fail_from(self, exc, **extra):
         """Turn a JiraError into fail_json; the message and details are already free of secrets."""

@@ -5,9 +5,13 @@ Modules (through JiraModule) and lookup plugins both use this, so an option beha
 """
 from __future__ import annotations
 
+import os
+
 from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.jiraops.integration.plugins.module_utils._auth import AUTH_METHODS, select_auth
+# Importing an auth method's module registers it.
+from ansible_collections.jiraops.integration.plugins.module_utils._auth_oauth1 import OAuth1Auth  # noqa: F401  pylint: disable=unused-import
 from ansible_collections.jiraops.integration.plugins.module_utils._client import (
     DEFAULT_API_URL,
     DEFAULT_AUTH_URL,
@@ -17,8 +21,17 @@ from ansible_collections.jiraops.integration.plugins.module_utils._errors import
 from ansible_collections.jiraops.integration.plugins.module_utils._redact import Redactor
 
 
+def _utf8_env_fallback(*names, **kwargs):
+    """``env_fallback``, but bytes that are not UTF-8 become U+FFFD instead of crashing AnsibleModule's logging.
+
+    The option's own check then names it (for example ``url: 'jira.\ufffd' is not an absolute http(s) URL``).
+    """
+    value = env_fallback(*names, **kwargs)
+    return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def _env(*names):
-    return (env_fallback, list(names))
+    return (_utf8_env_fallback, list(names))
 
 
 CONNECTION_OPTIONS = {
@@ -38,7 +51,16 @@ AUTH_OPTIONS = {
     "username": {"type": "str", "fallback": _env("JIRA_USERNAME")},
     "password": {"type": "str", "fallback": _env("JIRA_PASSWORD", "JIRA_API_TOKEN"), "no_log": True},
     "token": {"type": "str", "fallback": _env("JIRA_TOKEN"), "no_log": True},
+    # OAuth 1.0a (Jira Server / Data Center application links). The consumer key and a key *path* only look secret.
+    "consumer_key": {"type": "str", "fallback": _env("JIRA_CONSUMER_KEY"), "no_log": False},
+    "private_key": {"type": "str", "fallback": _env("JIRA_PRIVATE_KEY"), "no_log": True},
+    "private_key_path": {"type": "path", "fallback": _env("JIRA_PRIVATE_KEY_PATH"), "no_log": False},
+    "access_token": {"type": "str", "fallback": _env("JIRA_ACCESS_TOKEN"), "no_log": True},
 }
+
+
+def auth_option_names():
+    return frozenset(AUTH_OPTIONS)
 
 
 def connection_argspec():
@@ -50,6 +72,23 @@ def connection_argspec():
     return spec
 
 
+def check_ca_path(path):
+    """A CA bundle must be a readable PEM file (or a hashed CA directory); say so before any TLS handshake."""
+    if not path:
+        return
+    if not os.path.exists(path):
+        raise OptionError("ca_path", f"{path} does not exist")
+    if os.path.isdir(path):
+        return
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError as exc:
+        raise OptionError("ca_path", f"cannot read {path}: {exc.strerror or exc}") from None
+    if b"-----BEGIN CERTIFICATE-----" not in data:
+        raise OptionError("ca_path", f"{path} contains no PEM certificate (-----BEGIN CERTIFICATE-----)")
+
+
 def build_client(params, log=None, **overrides):
     """A JiraClient from validated option values; raises OptionError naming the bad option."""
     timeout = params.get("timeout")
@@ -57,7 +96,9 @@ def build_client(params, log=None, **overrides):
         raise OptionError("timeout", f"must be a positive number of seconds, got {timeout}")
     if (params.get("max_retries") or 0) < 0:
         raise OptionError("max_retries", "must be 0 or more")
-    auth = select_auth(params)
+    check_ca_path(params.get("ca_path"))
+    # A caller that signs differently (the OAuth 1.0a token dance) passes its own auth method.
+    auth = overrides.pop("auth", None) or select_auth(params)
     redactor = Redactor(auth.secrets())
     kwargs = dict(
         url=params.get("url"),

@@ -44,7 +44,11 @@ SECRET_KEYS = frozenset(
     )
 )
 
-_AUTH_IN_TEXT = re.compile(r"(?i)\b(Basic|Bearer|OAuth)\s+[^\s,]+(?:\s*,\s*\w+=\"[^\"]*\")*")
+# Credentials pasted into free text (exception strings, debug lines): "Basic <b64>", "Bearer <token>",
+# "OAuth oauth_consumer_key=..., oauth_signature=...".
+_AUTH_IN_TEXT = re.compile(
+    r"(?i)\b(Basic|Bearer)\s+[A-Za-z0-9\-._~+/]{8,}=*|\b(OAuth)\s+(?=(?:realm|oauth_\w+)=)[^\r\n]*"
+)
 
 
 class Redactor:
@@ -70,7 +74,7 @@ class Redactor:
         for secret in sorted(self._secrets, key=len, reverse=True):
             if secret in value:
                 value = value.replace(secret, MASK)
-        return _AUTH_IN_TEXT.sub(lambda m: m.group(1) + " " + MASK, value)
+        return _AUTH_IN_TEXT.sub(lambda m: (m.group(1) or m.group(2)) + " " + MASK, value)
 
     def headers(self, headers):
         return {

@@ -10,18 +10,20 @@ description:
   - Sends one request to a Jira site (Server, Data Center or Cloud) or to Atlassian's cloud API gateway, with
     the collection's auth methods, retries and error messages, and returns the decoded reply.
   - The Ansible counterpart of the C(request <URL>) step of Atlassian's OAuth tutorial, and of C(curl -u) calls.
-author: jiraops maintainers
+author: jiraops maintainers (@jiraops)
 extends_documentation_fragment:
   - jiraops.integration.connection
   - jiraops.integration.auth
   - jiraops.integration.attributes
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: partial
     details:
       - V(GET) and V(HEAD) requests are sent in check mode too, since they change nothing.
       - Other methods are not sent in check mode; the module reports C(changed=true) and what it would send.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
 options:
   method:

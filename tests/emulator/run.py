@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """Start the Jira emulator: ``python tests/emulator/run.py --port 0`` prints its base URL and serves."""
 from __future__ import annotations
 

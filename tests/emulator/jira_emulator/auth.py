@@ -67,7 +67,7 @@ def current_principal():
     header = request.headers.get("Authorization", "")
     principal = None
     if header:
-        scheme, _, credentials = header.partition(" ")
+        scheme, dummy, credentials = header.partition(" ")
         func = SCHEMES.get(scheme.lower())
         if func is None:
             raise AuthFailed(unauthorized())

@@ -1,11 +1,36 @@
 """The control API under /_emulator: seed data, read the request log, inject faults, tune, reset."""
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, current_app, jsonify, request
 
 from .core import CONTROL_PREFIX
 
 bp = Blueprint("control", __name__, url_prefix=CONTROL_PREFIX)
+
+MASK = "********"
+_OAUTH_SECRET_PARAMS = re.compile(r'((?:oauth_token|oauth_signature|oauth_verifier)=")[^"]*(")')
+
+
+def _masked(entry):
+    """A log entry safe to print: the credential part of Authorization and Cookie headers masked.
+
+    Playbooks read this log and Ansible prints what they register at -v; the secrets scan must not find the
+    credentials there. The scheme stays visible (``Basic ********``), and ``?raw=1`` returns everything.
+    """
+    headers = dict(entry.get("headers") or {})
+    for name in list(headers):
+        if name.lower() in ("cookie", "proxy-authorization"):
+            headers[name] = MASK
+        elif name.lower() == "authorization":
+            scheme, dummy, cred = headers[name].partition(" ")
+            if scheme.lower() == "oauth":
+                headers[name] = scheme + " " + _OAUTH_SECRET_PARAMS.sub(r"\1" + MASK + r"\2", cred)
+            else:
+                headers[name] = f"{scheme} {MASK}" if cred else MASK
+    return dict(entry, headers=headers)
+
 
 FAULT_KEYS = {"path", "method", "kind", "status", "retry_after", "body", "delay", "times", "skip"}
 
@@ -71,14 +96,18 @@ def seed():
 
 @bp.get("/requests")
 def list_requests():
-    """The request log, optionally filtered by ``path`` prefix, ``method`` and ``since`` (sequence number)."""
+    """The request log, optionally filtered by ``path`` prefix, ``method`` and ``since`` (sequence number).
+
+    Credentials in headers are masked unless ``raw=1`` is given (see ``_masked``).
+    """
     state = _state()
     prefix = request.args.get("path")
     method = request.args.get("method")
     since = int(request.args.get("since", 0))
+    raw = request.args.get("raw") in ("1", "true", "yes")
     with state.lock:
         rows = [
-            r for r in state.requests
+            r if raw else _masked(r) for r in state.requests
             if r["seq"] > since and (not prefix or r["path"].startswith(prefix))
             and (not method or r["method"] == method.upper())
         ]

@@ -26,3 +26,13 @@ def test_authorization_values_in_free_text():
 
 def test_short_values_are_not_treated_as_secrets():
     assert Redactor(["ab"]).text("abc") == "abc"
+
+
+def test_oauth1_header_in_text():
+    text = 'header OAuth oauth_consumer_key="jira", oauth_signature="abc%3D"'
+    assert Redactor().text(text) == f"header OAuth {MASK}"
+
+
+def test_plain_words_after_scheme_names_are_kept():
+    text = "check the credentials (username/password, token, or OAuth settings); Basic auth failed"
+    assert Redactor().text(text) == text

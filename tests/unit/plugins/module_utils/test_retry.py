@@ -53,25 +53,25 @@ def test_backoff_grows_exponentially_and_is_capped():
 
 
 def test_full_jitter_stays_within_ceiling():
-    policy, _ = make(rand=lambda: 0.25)
+    policy, dummy = make(rand=lambda: 0.25)
     assert policy.next_wait() == pytest.approx(0.125)
 
 
 def test_retry_after_is_the_minimum_wait():
-    policy, _ = make(rand=lambda: 0.0)
+    policy, dummy = make(rand=lambda: 0.0)
     wait = policy.next_wait(retry_after=7)
     assert wait >= 7
 
 
 def test_budget_stops_a_wait_that_would_cross_it():
-    policy, _ = make(budget=5)
+    policy, dummy = make(budget=5)
     assert policy.next_wait(retry_after=10) is None
     assert policy.next_wait(retry_after=3) is not None
 
 
 def test_max_retries_bounds_attempts():
-    policy, _ = make(max_retries=2)
-    for _ in range(2):
+    policy, dummy = make(max_retries=2)
+    for dummy in range(2):
         policy.wait(policy.next_wait())
     assert policy.next_wait() is None
     assert policy.retries == 2

@@ -1,0 +1,89 @@
+# shellcheck shell=bash
+# scripts/lib.sh -- shared variables and functions for the jiraops.integration dev/CI scripts.
+#
+# Usage (from bash; sourcing has no side effects besides the variables/functions below):
+#     . scripts/lib.sh
+#
+# Most callers want `. scripts/setup.sh` instead: it sources this file, makes sure .venv is bootstrapped
+# (fast no-op when up to date) and activates it.
+#
+# Variables (exported):
+#   REPO          absolute path of the repository root (= collection root)
+#   VENV          $REPO/.venv, the dev/test virtualenv created by scripts/setup.sh
+#   BUILD_DIR     $REPO/.build, scratch space (git-ignored, galaxy build_ignore'd)
+#   COLLECTION_NAMESPACE, COLLECTION_NAME   read from galaxy.yml (jiraops / integration)
+# After jiraops_activate (done by `. scripts/setup.sh`):
+#   PATH          $VENV/bin prepended;  VIRTUAL_ENV=$VENV
+#   ANSIBLE_HOME  $REPO/.build/ansible-home (keeps ansible's tmp/cache out of ~/.ansible)
+# After build_collection_tree:
+#   ANSIBLE_COLLECTIONS_PATH  $REPO/.build/collections
+#   COLLECTION_DIR            $REPO/.build/collections/ansible_collections/jiraops/integration
+#
+# Functions:
+#   jiraops_activate          export PATH/VIRTUAL_ENV/ANSIBLE_HOME for $VENV
+#   build_collection_tree [ROOT]  fresh copy of tracked + untracked-not-ignored files into $COLLECTION_DIR
+#                             = ROOT/ansible_collections/NS/NAME, ROOT defaulting to $BUILD_DIR/collections
+#                             (scripts/sanity.sh uses its own ROOT, so it never clobbers a caller's copy)
+#                             (ansible-test needs the real ansible_collections/NS/NAME layout; symlinks don't work).
+#                             The copy gets its own empty `git init` (see below); run ansible-test from inside it.
+#   jiraops_log MSG...        print "[jiraops] MSG" to stderr
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
+VENV="$REPO/.venv"
+BUILD_DIR="$REPO/.build"
+COLLECTION_NAMESPACE="$(sed -n 's/^namespace:[[:space:]]*//p' "$REPO/galaxy.yml" 2>/dev/null | tr -d "\"' \r")"
+COLLECTION_NAME="$(sed -n 's/^name:[[:space:]]*//p' "$REPO/galaxy.yml" 2>/dev/null | tr -d "\"' \r")"
+: "${COLLECTION_NAMESPACE:=jiraops}" "${COLLECTION_NAME:=integration}"
+export REPO VENV BUILD_DIR COLLECTION_NAMESPACE COLLECTION_NAME
+
+jiraops_log() {
+    printf '[jiraops] %s\n' "$*" >&2
+}
+
+jiraops_activate() {
+    if [[ ! -x "$VENV/bin/python" ]]; then
+        jiraops_log "no virtualenv at $VENV: run scripts/setup.sh first"
+        return 1
+    fi
+    case ":$PATH:" in
+        *":$VENV/bin:"*) ;;
+        *) PATH="$VENV/bin:$PATH" ;;
+    esac
+    VIRTUAL_ENV="$VENV"
+    ANSIBLE_HOME="$BUILD_DIR/ansible-home"
+    mkdir -p "$ANSIBLE_HOME"
+    export PATH VIRTUAL_ENV ANSIBLE_HOME
+}
+
+# Copy the files git knows about (tracked, plus untracked files that are not ignored) into
+# ROOT/ansible_collections/NS/NAME (ROOT: $1, default $BUILD_DIR/collections), removing any previous copy first.
+build_collection_tree() {
+    local root="${1:-$BUILD_DIR/collections}"
+    local dest="$root/ansible_collections/$COLLECTION_NAMESPACE/$COLLECTION_NAME"
+    rm -rf "$dest"
+    mkdir -p "$dest"
+    # Tracked files deleted in the work tree are still listed by `git ls-files -c`: drop them, or tar fails.
+    (
+        set -o pipefail
+        cd "$REPO" &&
+            git ls-files -z -co --exclude-standard |
+            while IFS= read -r -d '' f; do
+                if [[ -e "$f" || -L "$f" ]]; then printf '%s\0' "$f"; fi
+            done |
+            tar --null --no-recursion -T - -cf - |
+            tar -xf - -C "$dest"
+    ) || {
+        jiraops_log "build_collection_tree: copying $REPO to $dest failed"
+        return 1
+    }
+    # ansible-test finds its file list through the nearest .git upwards: without one here it would use the outer
+    # repo's, which ignores .build/, and skip every target. An empty repo (nothing committed) is enough: it lists
+    # untracked-not-ignored files, and the copied .gitignore keeps tests/output/ out.
+    git -C "$dest" -c init.defaultBranch=main init -q || {
+        jiraops_log "build_collection_tree: git init in $dest failed"
+        return 1
+    }
+    ANSIBLE_COLLECTIONS_PATH="$root"
+    COLLECTION_DIR="$dest"
+    export ANSIBLE_COLLECTIONS_PATH COLLECTION_DIR
+}

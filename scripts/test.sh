@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# scripts/test.sh -- run every test of the collection on this machine; .ci/run calls it.
+#
+#   scripts/test.sh            everything: pytest (unit + functional, emulator over real HTTP),
+#                              ansible-test integration (playbooks against the emulator), sanity, ansible-lint,
+#                              docs-lint (antsibull-docs + antsibull-changelog lint)
+#   scripts/test.sh --quick    pytest and integration only (for iterating)
+#   PYTEST_ARGS="-k client" scripts/test.sh --quick
+#
+# Sets up .venv itself (scripts/setup.sh), copies the collection into .build/collections/ansible_collections/...
+# (ansible-test needs that layout), starts the emulator on a free loopback port, and ends with one line
+# "total: N passed, N failed" counting pytest tests, integration targets and static checks.
+set -euo pipefail
+. "$(dirname "$0")/setup.sh"
+. "$REPO/scripts/emulator.sh"
+
+quick=0
+[[ "${1:-}" == "--quick" ]] && quick=1
+
+passed=0
+failed=0
+summary=()
+record() {  # record NAME PASSED FAILED SECONDS
+    passed=$((passed + $2))
+    failed=$((failed + $3))
+    summary+=("$(printf '%-22s %4d passed %3d failed %5ss' "$1" "$2" "$3" "$4")")
+}
+
+build_collection_tree
+read -r -a pytest_args <<<"${PYTEST_ARGS:-}"
+read -r -a integration_args <<<"${INTEGRATION_ARGS:-}"
+PYV="$("$VENV/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
+
+# 1. pytest: unit and functional tests, run from the copied tree so imports resolve exactly as ansible does.
+start=$SECONDS
+junit="$BUILD_DIR/pytest-junit.xml"
+set +e
+(cd "$COLLECTION_DIR" && JIRAOPS_COLLECTIONS_ROOT="$ANSIBLE_COLLECTIONS_PATH" \
+    "$VENV/bin/python" -m pytest -c tests/pytest.ini tests -q -p no:cacheprovider --junitxml="$junit" "${pytest_args[@]}")
+rc=$?
+set -e
+read -r p f < <("$VENV/bin/python" - "$junit" <<'PY'
+import sys, xml.etree.ElementTree as ET
+try:
+    root = ET.parse(sys.argv[1]).getroot()
+except Exception:
+    print(0, 1); sys.exit()
+suites = [root] if root.tag == "testsuite" else list(root)
+t = sum(int(s.get("tests", 0)) for s in suites)
+bad = sum(int(s.get("failures", 0)) + int(s.get("errors", 0)) for s in suites)
+skip = sum(int(s.get("skipped", 0)) for s in suites)
+print(t - bad - skip, bad)
+PY
+)
+if [[ $rc -ne 0 && $f -eq 0 ]]; then f=1; fi
+record pytest "$p" "$f" $((SECONDS - start))
+
+# 2. ansible-test integration: the playbook targets against a live emulator.
+start=$SECONDS
+emulator_start
+printf 'jira_emulator_url: %s\n' "$JIRA_EMULATOR_URL" >"$COLLECTION_DIR/tests/integration/integration_config.yml"
+targets=$(find "$COLLECTION_DIR/tests/integration/targets" -mindepth 1 -maxdepth 1 -type d | wc -l)
+set +e
+(cd "$COLLECTION_DIR" && ansible-test integration --local --python "$PYV" --color no "${integration_args[@]}")
+rc=$?
+set -e
+emulator_stop
+if [[ $rc -eq 0 ]]; then record integration "$targets" 0 $((SECONDS - start)); else record integration 0 1 $((SECONDS - start)); fi
+
+# 3. Static checks.
+if [[ $quick -eq 0 ]]; then
+    for check in sanity lint docs-lint; do
+        start=$SECONDS
+        if bash "$REPO/scripts/$check.sh"; then record "$check" 1 0 $((SECONDS - start)); else record "$check" 0 1 $((SECONDS - start)); fi
+    done
+fi
+
+echo
+echo "== jiraops.integration test summary =="
+printf '%s\n' "${summary[@]}"
+echo "total: $passed passed, $failed failed"
+[[ $failed -eq 0 ]]

@@ -1,0 +1,71 @@
+"""Releases: the tarball ``ansible-galaxy collection build`` makes ships the collection and nothing of the dev setup,
+and the changelog fragments are valid."""
+from __future__ import annotations
+
+import fnmatch
+import json
+import os
+import subprocess
+import sys
+import tarfile
+
+import yaml
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import ansible_run  # noqa: E402  pylint: disable=wrong-import-position
+
+# Nothing of the test and dev setup may ship. docs/ and extensions/ do ship.
+FORBIDDEN = ["tests", "tests/*", "scripts", "scripts/*", ".ci", ".ci/*", "benchmarks", "benchmarks/*", ".venv*",
+             ".build*", ".git", ".git/*", ".gitignore", ".cache*", ".ansible*", ".pytest_cache*", "*__pycache__*",
+             "*.pyc", "requirements-dev.txt", "Makefile", "*.tar.gz", "roles/*/molecule", "roles/*/molecule/*",
+             "extensions/molecule", "extensions/molecule/*",
+             "changelogs/.plugin-cache.yaml", ".ansible-lint", "*.orig", "*.rej"]
+REQUIRED = ["MANIFEST.json", "FILES.json", "README.md", "COPYING", "meta/runtime.yml",
+            "meta/execution-environment.yml", "requirements.txt", "bindep.txt", "plugins/modules/api.py",
+            "plugins/module_utils/_client.py", "changelogs/changelog.yaml", "playbooks/demo.yml",
+            "extensions/awx/credential_types/jira_basic_pat.yml", "docs/execution-environment.yml"]
+
+
+def _names(tarball):
+    proc = subprocess.run(["tar", "tzf", tarball], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          check=True)
+    return [n.rstrip("/") for n in proc.stdout.splitlines() if n.strip() and n.rstrip("/") != "."]
+
+
+def test_tarball_has_no_test_or_dev_files(collection_tarball):
+    names = [n[2:] if n.startswith("./") else n for n in _names(collection_tarball)]
+    bad = sorted(n for n in names for pattern in FORBIDDEN if fnmatch.fnmatch(n, pattern))
+    assert not bad, f"dev/test files in the release tarball: {bad}"
+    missing = [n for n in REQUIRED if n not in names]
+    assert not missing, f"missing from the release tarball: {missing}"
+
+
+def test_tarball_ships_every_plugin_and_role(collection_tarball):
+    names = set(_names(collection_tarball))
+    root = ansible_run.collection_dir()
+    for top in ("plugins", "roles", "extensions", "meta"):
+        for dirpath, dirnames, filenames in os.walk(os.path.join(root, top)):
+            dirnames[:] = [d for d in dirnames if d not in ("__pycache__", "molecule")]  # molecule: tests
+            for name in filenames:
+                if name.endswith(".pyc"):
+                    continue
+                rel = os.path.relpath(os.path.join(dirpath, name), root)
+                assert rel in names, f"{rel} is not in the tarball"
+
+
+def test_manifest_matches_galaxy_yml(collection_tarball):
+    with open(os.path.join(ansible_run.collection_dir(), "galaxy.yml"), encoding="utf-8") as handle:
+        galaxy = yaml.safe_load(handle)
+    with tarfile.open(collection_tarball) as tar:
+        manifest = json.load(tar.extractfile("MANIFEST.json"))["collection_info"]
+    assert (manifest["namespace"], manifest["name"], manifest["version"]) == (
+        galaxy["namespace"], galaxy["name"], galaxy["version"])
+    assert os.path.basename(collection_tarball) == f"jiraops-integration-{galaxy['version']}.tar.gz"
+    assert os.path.getsize(collection_tarball) < 2 * 1024 * 1024
+
+
+def test_changelog_fragments_lint(tmp_path):
+    env = ansible_run.base_env(str(tmp_path))
+    proc = ansible_run.run([ansible_run.tool("antsibull-changelog"), "lint"], env=env,
+                           cwd=ansible_run.collection_dir())
+    assert proc.returncode == 0 and not proc.stdout.strip(), proc.stdout + proc.stderr
