@@ -25,7 +25,7 @@ options:
     type: dict
   provider_metadata:
     description:
-      - C(providerMetadata) of the request, for example C({product: "Jenkins 2.440"}).
+      - C(providerMetadata) of the request, for example C({product: Jenkins 2.440}).
     type: dict
   fail_on_rejected:
     description:
@@ -49,7 +49,8 @@ options:
     choices: [cloud, site]
     default: cloud
 notes:
-  - Every entity is validated against the API's published rules (required fields, types, enums, lengths, counts,
+  - >-
+    Every entity is validated against the API's published rules (required fields, types, enums, lengths, counts,
     patterns, date-times, URLs) before anything is sent; all problems are reported at once as
     C(<list>[<index>].<field>: <problem>), and nothing is sent while any remain. Unknown field names are reported
     too, with the closest known name, since the API would drop them silently.

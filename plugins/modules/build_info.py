@@ -39,9 +39,10 @@ options:
         C(schemaVersion) to V(1.0).
       - With O(state=absent) only C(pipelineId) and C(buildNumber) are used.
       - Required with O(state=present); an empty list sends nothing.
-      - A JSON array given as text is read as the list, for example
-        C(builds: "{{ lookup('ansible.builtin.file', 'builds.json') }}"). For thousands of entities this is much
-        faster than a list variable, which Ansible handles item by item.
+      - >-
+        A JSON array given as text is read as the list, for example
+        C(builds: "{{ lookup('ansible.builtin.file', 'builds.json') }}"). For thousands of entities this is
+        much faster than a list variable, which Ansible handles item by item.
     type: raw
 """
 
@@ -133,7 +134,7 @@ would_send:
   returned: in check mode with O(state=present)
   type: dict
 errors:
-  description: Every problem found in the input, as C(builds[<index>].<field>: <problem>); nothing was sent.
+  description: "Every problem found in the input, as C(builds[<index>].<field>: <problem>); nothing was sent."
   returned: when validation fails
   type: list
   elements: str

@@ -29,7 +29,8 @@ options:
   deployments:
     description:
       - The deployments, each a dict in the API's C(DeploymentData) shape.
-      - Required fields are C(deploymentSequenceNumber) (integer, unique per pipeline and environment),
+      - >-
+        Required fields are C(deploymentSequenceNumber) (integer, unique per pipeline and environment),
         C(displayName), C(url), C(description), C(state) (one of V(unknown), V(pending), V(in_progress),
         V(cancelled), V(failed), V(rolled_back), V(successful)), C(pipeline) C({id, displayName, url}),
         C(environment) C({id, displayName, type}) with C(type) one of V(unmapped), V(development), V(testing),
@@ -40,9 +41,10 @@ options:
         C(schemaVersion) to V(1.0).
       - With O(state=absent) only C(deploymentSequenceNumber), C(pipeline.id) and C(environment.id) are used.
       - Required with O(state=present); an empty list sends nothing.
-      - A JSON array given as text is read as the list, for example
-        C(deployments: "{{ lookup('ansible.builtin.file', 'deployments.json') }}"). For thousands of entities this is much
-        faster than a list variable, which Ansible handles item by item.
+      - >-
+        A JSON array given as text is read as the list, for example
+        C(deployments: "{{ lookup('ansible.builtin.file', 'deployments.json') }}"). For thousands of entities this is
+        much faster than a list variable, which Ansible handles item by item.
     type: raw
   wait_for_gating:
     description:
@@ -152,7 +154,7 @@ would_send:
   returned: in check mode with O(state=present)
   type: dict
 errors:
-  description: Every problem found in the input, as C(deployments[<index>].<field>: <problem>); nothing was sent.
+  description: "Every problem found in the input, as C(deployments[<index>].<field>: <problem>); nothing was sent."
   returned: when validation fails
   type: list
   elements: str

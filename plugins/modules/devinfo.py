@@ -43,9 +43,10 @@ options:
       - With O(state=absent), a repository given with only its C(id) is deleted with everything in it; one given
         with C(commits), C(branches) or C(pullRequests) (each with an C(id)) has just those entities deleted.
       - Required with O(state=present); an empty list sends nothing.
-      - A JSON array given as text is read as the list, for example
-        C(repositories: "{{ lookup('ansible.builtin.file', 'repositories.json') }}"). For thousands of entities this is much
-        faster than a list variable, which Ansible handles item by item.
+      - >-
+        A JSON array given as text is read as the list, for example
+        C(repositories: "{{ lookup('ansible.builtin.file', 'repositories.json') }}"). For thousands of entities this is
+        much faster than a list variable, which Ansible handles item by item.
     type: raw
   prevent_transitions:
     description: C(preventTransitions) of the request; true stops smart commits and automatic issue transitions.
@@ -134,7 +135,7 @@ would_send:
   returned: in check mode with O(state=present)
   type: dict
 errors:
-  description: Every problem found in the input, as C(repositories[<index>].<field>: <problem>); nothing was sent.
+  description: "Every problem found in the input, as C(repositories[<index>].<field>: <problem>); nothing was sent."
   returned: when validation fails
   type: list
   elements: str

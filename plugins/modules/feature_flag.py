@@ -35,9 +35,10 @@ options:
         C(details[].lastUpdated) to now, C(schemaVersion) to V(1.0).
       - With O(state=absent) only C(id) is used.
       - Required with O(state=present); an empty list sends nothing.
-      - A JSON array given as text is read as the list, for example
-        C(flags: "{{ lookup('ansible.builtin.file', 'flags.json') }}"). For thousands of entities this is much
-        faster than a list variable, which Ansible handles item by item.
+      - >-
+        A JSON array given as text is read as the list, for example
+        C(flags: "{{ lookup('ansible.builtin.file', 'flags.json') }}"). For thousands of entities this is
+        much faster than a list variable, which Ansible handles item by item.
     type: raw
 """
 
@@ -113,7 +114,7 @@ would_send:
   returned: in check mode with O(state=present)
   type: dict
 errors:
-  description: Every problem found in the input, as C(flags[<index>].<field>: <problem>); nothing was sent.
+  description: "Every problem found in the input, as C(flags[<index>].<field>: <problem>); nothing was sent."
   returned: when validation fails
   type: list
   elements: str

@@ -57,7 +57,8 @@ def test_250_builds_go_out_in_3_requests_and_are_all_stored(emu, run_module):
     assert len(res["accepted"]) == 250 and res["rejected"] == [] and res["unknown_issue_keys"] == []
     sent = posts(emu)
     assert [len(json.loads(r["body"])["builds"]) for r in sent] == [100, 100, 50]
-    assert all(r["status"] == 202 and r["headers"]["Authorization"] == f"Bearer {TOKEN}" for r in sent)
+    raw = emu.control("GET", "/requests", params={"path": BULK, "raw": "1"})["requests"]
+    assert all(r["status"] == 202 and r["headers"]["Authorization"] == f"Bearer {TOKEN}" for r in raw)
     items = stored(emu, "builds")
     assert sorted(i["data"]["buildNumber"] for i in items) == list(range(250))
     first = items[0]["data"]

@@ -79,7 +79,8 @@ def test_report_build_from_env_only(emu, repo):
                                             "uri": "https://git.example.com/jj/pink-logo.git"}}]
     lookups = emu.requests("/_edge/tenant_info")
     assert len(lookups) == 1 and "Authorization" not in lookups[0]["headers"]
-    assert [r["headers"]["Authorization"] for r in emu.requests("/jira/builds/")] == [f"Bearer {TOKEN}"]
+    raw = emu.control("GET", "/requests", params={"path": "/jira/builds/", "raw": "1"})["requests"]
+    assert [r["headers"]["Authorization"] for r in raw] == [f"Bearer {TOKEN}"]
     assert "s3cret-git-token" not in proc.stdout and TOKEN not in proc.stdout
 
 
