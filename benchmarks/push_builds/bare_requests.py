@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """The bare minimum: a Python ``requests`` script POSTing the same builds in the same batches of 100.
 
 No validation, no retries, no error handling beyond checking the status: the floor the module is measured against.

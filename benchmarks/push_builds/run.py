@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Benchmark: push 10,000 builds to the Jira emulator three ways and compare requests and time per build.
 
 1. ``jiraops.integration.build_info``: one task, all builds (batches of 100, every build validated first);
@@ -76,7 +75,7 @@ class Emulator:
         url_file = os.path.join(scratch, "emulator.url")
         self.proc = subprocess.Popen([sys.executable, os.path.join(REPO, "tests", "emulator", "run.py"), "--port", "0",
                                       "--url-file", url_file], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for _ in range(200):
+        for _attempt in range(200):
             if os.path.exists(url_file):
                 break
             time.sleep(0.05)
@@ -90,8 +89,8 @@ class Emulator:
 
     def fresh(self, latency):
         self.control("POST", "/reset")
-        self.control("POST", "/seed", json={"bearer_tokens": {TOKEN: {"user": "alice", "scopes": SCOPES,
-                                                                       "expires_at": None, "client_id": "bench"}}})
+        token = {"user": "alice", "scopes": SCOPES, "expires_at": None, "client_id": "bench"}
+        self.control("POST", "/seed", json={"bearer_tokens": {TOKEN: token}})
         if latency:
             self.control("POST", "/faults", json={"path": BULK_GLOB, "kind": "delay", "delay": latency, "times": -1})
 
@@ -129,7 +128,7 @@ def run_playbook(name, env, extra_vars, scratch):
 def scenario(emulator, env, files, args, latency, scratch):
     common = {"bench_url": emulator.url, "bench_cloud_id": CLOUD_ID, "bench_token": TOKEN}
     runs = {"build_info": [], "bare": [], "uri": []}
-    for _ in range(args.repeat):
+    for _round in range(args.repeat):
         emulator.fresh(latency)
         task, wall, floor = run_playbook("build_info", env, dict(common, bench_builds_file=files["full"],
                                                                  bench_count=args.builds), scratch)
@@ -142,7 +141,7 @@ def scenario(emulator, env, files, args, latency, scratch):
         wall = time.perf_counter() - started
         runs["bare"].append({"task": wall, "process": wall, "requests": emulator.bulk_posts(),
                              "stored": emulator.stored(), "builds": args.builds})
-    for _ in range(args.uri_repeat):
+    for _round in range(args.uri_repeat):
         emulator.fresh(latency)
         task, wall, _floor = run_playbook("uri_loop", env, dict(common, bench_builds_file=files["sample"]), scratch)
         runs["uri"].append({"task": task, "process": wall, "requests": emulator.bulk_posts(),

@@ -25,7 +25,7 @@ options:
     type: dict
   provider_metadata:
     description:
-      - C(providerMetadata) of the request, for example C({product: Jenkins 2.440}).
+      - "C(providerMetadata) of the request, for example C({product: Jenkins 2.440})."
     type: dict
   fail_on_rejected:
     description:

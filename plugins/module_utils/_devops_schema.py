@@ -268,8 +268,8 @@ class Obj(Rule):
                 continue  # an optional null is the same as leaving the field out
             if rule is None:
                 hint = difflib.get_close_matches(str(field), list(fields), n=1)
-                errors.append(f"{path}.{field}: unknown field" + (f" (did you mean {hint[0]}?)" if hint else
-                                                                f"; known fields: {', '.join(sorted(fields))}"))
+                known = f" (did you mean {hint[0]}?)" if hint else f"; known fields: {', '.join(sorted(fields))}"
+                errors.append(f"{path}.{field}: unknown field{known}")
                 continue
             new = rule.check(item, path, field, errors)
             if new is not item:

@@ -11,7 +11,7 @@ description:
     100 per request; or deletes builds by key or by properties.
   - The builds are given in the API's own shape; the module fills the fields a CI job rarely has at hand and checks
     every build before sending any.
-author: jiraops maintainers
+author: jiraops maintainers (@jiraops)
 extends_documentation_fragment:
   - jiraops.integration.connection
   - jiraops.integration.auth
@@ -19,12 +19,14 @@ extends_documentation_fragment:
   - jiraops.integration.devops
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details:
       - Validates the builds, looks up the cloud id if needed (a read) and returns in RV(would_send) the requests
         that would be sent; nothing is submitted or deleted.
       - With O(state=absent), reads what exists and reports what would be deleted.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
 options:
   builds:

@@ -10,7 +10,7 @@ description:
   - Submits deployments to Jira Software Cloud's deployments API so that they show on the issues they name, in
     batches of 100 per request; or deletes deployments by key or by properties.
   - Can ask Jira to gate the deployment (change management) and wait until Jira allows or prevents it.
-author: jiraops maintainers
+author: jiraops maintainers (@jiraops)
 extends_documentation_fragment:
   - jiraops.integration.connection
   - jiraops.integration.auth
@@ -18,12 +18,14 @@ extends_documentation_fragment:
   - jiraops.integration.devops
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details:
       - Validates the deployments, looks up the cloud id if needed (a read) and returns in RV(would_send) the
         requests that would be sent; nothing is submitted, deleted or waited for.
       - With O(state=absent), reads what exists and reports what would be deleted.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
 options:
   deployments:

@@ -12,7 +12,7 @@ description:
     everything tagged with some properties.
   - Requests hold at most 100 repositories, 1000 entities in all and 400 of each entity type per repository; longer
     lists are split over as many requests as needed, sending a repository again with the next part of its entities.
-author: jiraops maintainers
+author: jiraops maintainers (@jiraops)
 extends_documentation_fragment:
   - jiraops.integration.connection
   - jiraops.integration.auth
@@ -20,12 +20,14 @@ extends_documentation_fragment:
   - jiraops.integration.devops
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details:
       - Validates the repositories, looks up the cloud id if needed (a read) and returns in RV(would_send) the
         requests that would be sent; nothing is submitted or deleted.
       - With O(state=absent), reads what exists and reports what would be deleted.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
 options:
   repositories:

@@ -9,7 +9,7 @@ version_added: 0.1.0
 description:
   - Submits feature flags to Jira Software Cloud's feature flags API so that they show on the issues they name, in
     batches of 100 per request; or deletes flags by id or by properties.
-author: jiraops maintainers
+author: jiraops maintainers (@jiraops)
 extends_documentation_fragment:
   - jiraops.integration.connection
   - jiraops.integration.auth
@@ -17,12 +17,14 @@ extends_documentation_fragment:
   - jiraops.integration.devops
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details:
       - Validates the flags, looks up the cloud id if needed (a read) and returns in RV(would_send) the requests
         that would be sent; nothing is submitted or deleted.
       - With O(state=absent), reads what exists and reports what would be deleted.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
 options:
   flags:

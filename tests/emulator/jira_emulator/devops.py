@@ -557,4 +557,3 @@ def register(app, state):
     state.on_reset(_reset)
     app.register_blueprint(bp)
     app.register_blueprint(control)
-

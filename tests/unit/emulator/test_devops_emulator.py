@@ -15,8 +15,8 @@ BUILD = {"pipelineId": "p", "buildNumber": 1, "updateSequenceNumber": 5, "displa
 
 @pytest.fixture
 def emu(emulator):
-    writes = [f"{v}:{n}:jira-software" for v in ("read", "write") for n in ("build", "deployment", "source-code",
-                                                                             "feature-flag")]
+    names = ("build", "deployment", "source-code", "feature-flag")
+    writes = [f"{verb}:{name}:jira-software" for verb in ("read", "write") for name in names]
     emulator.seed(bearer_tokens={
         WRITER: {"user": "alice", "scopes": writes, "expires_at": None, "client_id": "ci"},
         READER: {"user": "alice", "scopes": ["read:build:jira-software"], "expires_at": None, "client_id": "ci"},

@@ -116,8 +116,8 @@ def test_duplicate_keys_are_refused():
 
 
 def test_defaults_fill_only_what_is_missing():
-    builds = [{"pipelineId": "p", "buildNumber": 1}, {"pipelineId": "p", "buildNumber": 2,
-                                                       "updateSequenceNumber": 5, "lastUpdated": NOW}]
+    builds = [{"pipelineId": "p", "buildNumber": 1},
+              {"pipelineId": "p", "buildNumber": 2, "updateSequenceNumber": 5, "lastUpdated": NOW}]
     schema.apply_defaults("builds", builds, seq=1714566600123)
     assert builds[0]["updateSequenceNumber"] == 1714566600123
     assert builds[0]["lastUpdated"] == "2024-05-01T12:30:00.123Z"
@@ -255,7 +255,7 @@ MUTATIONS = [
 ]
 
 
-@pytest.mark.parametrize("kind,path,value", MUTATIONS, ids=[f"{k}:{'.'.join(map(str, p))}" for k, p, _ in MUTATIONS])
+@pytest.mark.parametrize("kind,path,value", MUTATIONS, ids=[f"{k}:{'.'.join(map(str, p))}" for k, p, _v in MUTATIONS])
 def test_both_validators_refuse_each_broken_rule(kind, path, value):
     entity = VALID[kind]()
     assert schema.validate(kind, [copy.deepcopy(entity)]) == [] and EMULATOR[kind](copy.deepcopy(entity)) == []
@@ -284,7 +284,7 @@ VALID_VARIANTS = [
 
 
 @pytest.mark.parametrize("kind,path,value", VALID_VARIANTS,
-                         ids=[f"{k}:{'.'.join(map(str, p))}" for k, p, _ in VALID_VARIANTS])
+                         ids=[f"{k}:{'.'.join(map(str, p))}" for k, p, _v in VALID_VARIANTS])
 def test_both_validators_accept_valid_variants(kind, path, value):
     entity = VALID[kind]()
     _set(entity, path, value)
