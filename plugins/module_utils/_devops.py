@@ -418,7 +418,9 @@ def submit(client, api, base, entities, common, outcome):
         units = queue.popleft()
         body = dict(common)
         body.update(api.payload(units))
-        resp = client.request("POST", url, json=body, expected=(202, 413))
+        # Idempotent: every entity is keyed and sequence-numbered, so a resend after a dropped reply is ignored or
+        # replaces the same data; retry it like a PUT.
+        resp = client.request("POST", url, json=body, expected=(202, 413), retry=True)
         if resp.status == 413:
             halves = api.split(units)
             if halves is None:

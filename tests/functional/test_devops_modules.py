@@ -119,6 +119,13 @@ def test_429s_are_waited_out(emu, run_module):
     assert res["requests"] == 4 and len(stored(emu, "builds")) == 150
 
 
+def test_a_dropped_connection_after_sending_is_retried_since_submissions_are_idempotent(emu, run_module):
+    emu.fault("/jira/builds/0.1/cloud/*/bulk", kind="drop", times=1)
+    res = run_module("build_info", args(emu, builds=builds(150)))
+    assert not res.failed, res["msg"]
+    assert res["requests"] == 3 and len(stored(emu, "builds")) == 150
+
+
 def test_unknown_issue_keys_and_rejections(emu, run_module):
     batch = builds(2)
     batch[0]["issueKeys"] = ["JJ-12", "NOPE-1"]
