@@ -93,16 +93,25 @@ def run_module_inprocess(module, args, check_mode=False, diff=False):
         store = getattr(warnings, name, None)
         if store is not None:
             store.clear()
+    from ansible.module_utils import _internal  # pylint: disable=import-outside-toplevel
+
     args = dict(args)
     args["_ansible_check_mode"] = check_mode
     args["_ansible_diff"] = diff
     mod = __import__(f"ansible_collections.jiraops.integration.plugins.modules.{module}", fromlist=["main"])
     out = io.StringIO()
-    with patch_module_args(args), redirect_stdout(out):
-        try:
-            mod.main()
-        except SystemExit:
-            pass
+    # Once a test imports controller code (a filter or lookup plugin), ansible-core marks the whole process as the
+    # controller and module warnings go to the display instead of the result; a module runs as on a target.
+    was_controller = _internal.is_controller
+    _internal.is_controller = False
+    try:
+        with patch_module_args(args), redirect_stdout(out):
+            try:
+                mod.main()
+            except SystemExit:
+                pass
+    finally:
+        _internal.is_controller = was_controller
     text = out.getvalue()
     start = text.find("{")
     return ModuleResult(json.loads(text[start:]))

@@ -38,6 +38,12 @@ def check_base_url(option, value):
     return value.rstrip("/")
 
 
+def _message_text(item):
+    if isinstance(item, dict) and item.get("message"):
+        return str(item["message"])
+    return str(item)
+
+
 def may_have_been_processed(exc):
     """False only when the request surely never reached the server (refused, or no connection in time).
 
@@ -54,9 +60,12 @@ def may_have_been_processed(exc):
 def error_messages(payload):
     """Jira's error text from ``errorMessages``/``errors`` and the other shapes Atlassian APIs use."""
     out = []
+    if isinstance(payload, list):
+        # The DevOps APIs (builds, deployments, feature flags) answer errors as [{"message": ...}, ...].
+        return [_message_text(item) for item in payload]
     if isinstance(payload, dict):
         for msg in payload.get("errorMessages") or []:
-            out.append(str(msg))
+            out.append(_message_text(msg))
         errors = payload.get("errors")
         if isinstance(errors, dict):
             out.extend(f"{k}: {v}" for k, v in errors.items())

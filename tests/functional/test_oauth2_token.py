@@ -55,7 +55,7 @@ def test_client_credentials_are_cached_and_reused(emulator, run_module, cache):
     assert not first.failed and first["changed"] is True and first["cached"] is False
     assert first["token_type"] == "Bearer" and 890 <= first["expires_in"] <= 900
     assert abs(first["expires_at"] - (time.time() + 900)) < 5
-    assert first["scopes"] == ["read:jira-user", "read:jira-work", "write:jira-work"]
+    assert {"read:jira-user", "read:jira-work", "write:jira-work", "write:build:jira-software"} <= set(first["scopes"])
     assert emulator.state.bearer_tokens[first["access_token"]]["client_id"] == CC["client_id"]
     second = run_module("oauth2_token", cc_args(emulator, cache))
     assert second["changed"] is False and second["cached"] is True
@@ -327,3 +327,23 @@ def test_datacenter_authorization_code_with_pkce(emulator, run_module, cache):
         assert me["url"] == f"{emulator.url}/rest/api/2/myself" and me["json"]["name"] == "bob"
     assert token_requests(emulator, provider="datacenter", grant_type="refresh_token")["count"] == 2
     assert chains(emulator)["chains"][0]["revoked"] is False
+
+
+def test_devops_module_with_oauth_credentials(emulator, run_module, cache):
+    """Jira Software Cloud OAuth credentials end to end: build_info gets its token from /oauth/token (2LO)."""
+    cloud_id = emulator.state.config["cloud_id"]
+    build = {"pipelineId": "pink-logo", "buildNumber": 7, "displayName": "pink-logo #7", "state": "successful",
+             "url": "https://ci.example.com/pink-logo/7", "issueKeys": ["JJ-12"]}
+    for number in (7, 8):
+        res = run_module("build_info", cc_args(emulator, cache, cloud_id=cloud_id, builds=[dict(build, buildNumber=number)]))
+        assert not res.failed, res
+        assert res["changed"] is True and len(res["accepted"]) == 1
+    assert token_requests(emulator, client_id=CC["client_id"])["count"] == 1
+    sent = raw_requests(emulator, f"/jira/builds/0.1/cloud/{cloud_id}/bulk")
+    assert len(sent) == 2 and all(r["headers"]["Authorization"].startswith("Bearer emu-at-") for r in sent)
+    narrow = run_module("build_info", cc_args(emulator, cloud_id=cloud_id, builds=[build]))
+    assert not narrow.failed
+    # scopes enforced: a token narrowed to read:jira-work may not write builds
+    token = run_module("oauth2_token", cc_args(emulator, scopes=["read:jira-work"]))["access_token"]
+    denied = run_module("build_info", base_args(emulator, token=token, cloud_id=cloud_id, builds=[build]))
+    assert denied.failed and denied["status"] == 403

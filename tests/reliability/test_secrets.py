@@ -37,22 +37,21 @@ TARGETS_DIR = os.path.join(REPO, "tests", "integration", "targets")
 # Collecting what counts as a secret
 # ---------------------------------------------------------------------------------------------------------------
 
-def _walk(value, out, key=None, seen=None):
-    # Feature state can hold objects that point back at the State (oauth1 keeps its oauthlib endpoints, whose
-    # validator holds the state): visit each container once.
-    seen = set() if seen is None else seen
+def _walk(value, out, key=None, visited=None):
+    # Feature state holds objects that point back at each other (oauthlib endpoints and their validator).
+    visited = set() if visited is None else visited
     if isinstance(value, (dict, list, tuple, set, frozenset)) or hasattr(value, "__dict__"):
-        if id(value) in seen:
+        if id(value) in visited:
             return
-        seen.add(id(value))
+        visited.add(id(value))
     if isinstance(value, dict):
         for k, v in value.items():
-            _walk(v, out, str(k), seen)
+            _walk(v, out, str(k), visited)
     elif isinstance(value, (list, tuple, set, frozenset)):
         for v in value:
-            _walk(v, out, key, seen)
+            _walk(v, out, key, visited)
     elif hasattr(value, "__dict__") and not isinstance(value, type):
-        _walk(vars(value), out, key, seen)
+        _walk(vars(value), out, key, visited)
     elif isinstance(value, str) and key and key not in NOT_SECRET_KEYS and SECRET_KEY_RE.search(key):
         out.add(value)
     if isinstance(value, (str, bytes)):
@@ -93,6 +92,8 @@ def harvest(state, out):
         for entry in state.requests:
             _from_request(entry, out)
         _walk(state.features, out)
+        # OAuth 1.0a request tokens are public by design: the authorize URL the user must open carries one.
+        out.difference_update((state.features.get("oauth1") or {}).get("request_tokens", {}))
 
 
 def _variants(secret):

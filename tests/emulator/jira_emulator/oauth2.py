@@ -45,7 +45,9 @@ APP_USER = {"name": "ci-reporting-app", "password": None, "displayName": "CI rep
 DEFAULT_CLIENTS = [
     # Jira Software Cloud "OAuth credentials" (2LO), created by a site admin for one site.
     {"client_id": "emu-2lo-client-0001", "client_secret": "emu-2lo-secret-0001-do-not-share", "kind": "credentials",
-     "user": APP_USER["name"], "scopes": ["read:jira-work", "write:jira-work", "read:jira-user"]},
+     "user": APP_USER["name"], "scopes": ["read:jira-work", "write:jira-work", "read:jira-user"] + [
+         f"{verb}:{kind}:jira-software" for kind in ("build", "deployment", "source-code", "feature-flag")
+         for verb in ("read", "write")]},
     # A developer-console app with OAuth 2.0 (3LO).
     {"client_id": "emu-3lo-app-0001", "client_secret": "emu-3lo-secret-0001-do-not-share", "kind": "app",
      "name": "Jira Junior automation", "redirect_uris": ["https://ci.example.com/oauth/callback"],
@@ -466,7 +468,6 @@ def dc_authorize():
 
 
 # -- cloud gateway -------------------------------------------------------------------------------------------
-@bp.get("/_edge/tenant_info")
 def tenant_info():
     return jira_json({"cloudId": _state().config["cloud_id"]})
 
@@ -784,6 +785,9 @@ def control_expire_access_tokens():
 
 def register(app, state):
     state.on_reset(_reset)
+    # The DevOps feature serves the same tenant info; one rule is enough.
+    if not any(rule.rule == "/_edge/tenant_info" for rule in app.url_map.iter_rules()):
+        app.add_url_rule("/_edge/tenant_info", "oauth2_tenant_info", tenant_info, methods=["GET"])
     app.register_blueprint(bp)
     app.register_blueprint(control_bp)
     app.before_request(gateway_check)

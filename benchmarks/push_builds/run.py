@@ -1,0 +1,234 @@
+"""Benchmark: push 10,000 builds to the Jira emulator three ways and compare requests and time per build.
+
+1. ``jiraops.integration.build_info``: one task, all builds (batches of 100, every build validated first);
+2. an ``ansible.builtin.uri`` loop, one build per request as Atlassian's curl tutorial does, on a sample (200 by
+   default) and scaled per build;
+3. a bare Python ``requests`` script sending the same batches of 100, with no validation or error handling.
+
+Requests are counted by the emulator (its request log), not by the clients, and every build is checked as stored
+after each run. Times are wall-clock: an Ansible task from its start to its result (a small callback records it),
+the bare script as a whole process, and for context the whole ansible-playbook process and a ping task (the floor
+of any module task on this machine).
+
+Each scenario is a per-request latency added by the emulator before it answers the bulk endpoint: 0 (loopback,
+the emulator answers 100 builds in a few ms) and --latency (default 0.05 s, less than a request to Atlassian Cloud
+takes). build_info and the bare script run --repeat times, interleaved; medians are shown. The uri loop runs once
+per scenario (--uri-repeat).
+
+    python benchmarks/push_builds/run.py [--builds 10000] [--sample 200] [--repeat 3] [--latency 0.05] [--json F]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import requests
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+CLOUD_ID = "11111111-2222-3333-4444-555555555555"
+TOKEN = "benchmark-build-provider-token"
+SCOPES = ["write:build:jira-software", "read:build:jira-software"]
+ISSUES = ["JJ-1", "JJ-2", "JJ-3", "JJ-12", "OPS-7"]
+BULK_GLOB = "/jira/builds/0.1/cloud/*/bulk"
+
+
+def collections_root(scratch):
+    parts = REPO.split(os.sep)
+    if len(parts) >= 3 and parts[-3] == "ansible_collections":
+        return os.sep.join(parts[:-3])
+    link = os.path.join(scratch, "ansible_collections", "jiraops", "integration")
+    os.makedirs(os.path.dirname(link), exist_ok=True)
+    os.symlink(REPO, link)
+    return scratch
+
+
+def make_builds(count):
+    """Complete builds (every field the module would default is given) so that all three ways send the same data."""
+    stamp = int(time.time() * 1000)
+    return [{
+        "schemaVersion": "1.0",
+        "pipelineId": f"pink-logo-{i // 1000}",
+        "buildNumber": i,
+        "updateSequenceNumber": stamp,
+        "displayName": f"pink-logo #{i}",
+        "description": f"Build {i} of the pink logo",
+        "label": f"1.{i // 100}.{i % 100}",
+        "url": f"https://ci.example.com/job/pink-logo/{i}/",
+        "state": ("successful", "failed", "in_progress")[i % 3],
+        "lastUpdated": "2024-05-01T12:30:00.000Z",
+        "issueKeys": [ISSUES[i % len(ISSUES)], ISSUES[(i + 1) % len(ISSUES)]],
+        "testInfo": {"totalNumber": 120, "numberPassed": 118, "numberFailed": 1, "numberSkipped": 1},
+        "references": [{"commit": {"id": f"{i:040x}", "repositoryUri": "https://git.example.com/jj/pink-logo"},
+                        "ref": {"name": "main", "uri": "https://git.example.com/jj/pink-logo/tree/main"}}],
+    } for i in range(count)]
+
+
+class Emulator:
+    def __init__(self, scratch):
+        url_file = os.path.join(scratch, "emulator.url")
+        self.proc = subprocess.Popen([sys.executable, os.path.join(REPO, "tests", "emulator", "run.py"), "--port", "0",
+                                      "--url-file", url_file], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _attempt in range(200):
+            if os.path.exists(url_file):
+                break
+            time.sleep(0.05)
+        with open(url_file, encoding="utf-8") as handle:
+            self.url = handle.read().strip()
+
+    def control(self, method, path, **kw):
+        resp = requests.request(method, f"{self.url}/_emulator{path}", timeout=60, **kw)
+        resp.raise_for_status()
+        return resp.json()
+
+    def fresh(self, latency):
+        self.control("POST", "/reset")
+        token = {"user": "alice", "scopes": SCOPES, "expires_at": None, "client_id": "bench"}
+        self.control("POST", "/seed", json={"bearer_tokens": {TOKEN: token}})
+        if latency:
+            self.control("POST", "/faults", json={"path": BULK_GLOB, "kind": "delay", "delay": latency, "times": -1})
+
+    def bulk_posts(self):
+        return self.control("GET", "/requests", params={"path": "/jira/builds/", "method": "POST"})["count"]
+
+    def stored(self):
+        return self.control("GET", "/devops/builds")["count"]
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+
+
+def run_playbook(name, env, extra_vars, scratch):
+    timings = os.path.join(scratch, f"{name}.timings.json")
+    env = dict(env, BENCH_TIMINGS=timings)
+    vars_file = os.path.join(scratch, f"{name}.vars.json")
+    with open(vars_file, "w", encoding="utf-8") as handle:
+        json.dump(extra_vars, handle)
+    started = time.perf_counter()
+    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
+                           os.path.join(HERE, f"{name}.yml"), "-e", f"@{vars_file}"],
+                          env=env, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - started
+    if proc.returncode:
+        sys.exit(f"{name}.yml failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-2000:]}")
+    with open(timings, encoding="utf-8") as handle:
+        tasks = json.load(handle)
+    task = next(v for k, v in tasks.items() if k.startswith("Push the builds"))
+    floor = next((v for k, v in tasks.items() if k.startswith("Floor")), None)
+    return task, wall, floor
+
+
+def scenario(emulator, env, files, args, latency, scratch):
+    common = {"bench_url": emulator.url, "bench_cloud_id": CLOUD_ID, "bench_token": TOKEN}
+    runs = {"build_info": [], "bare": [], "uri": []}
+    for _round in range(args.repeat):
+        emulator.fresh(latency)
+        task, wall, floor = run_playbook("build_info", env, dict(common, bench_builds_file=files["full"],
+                                                                 bench_count=args.builds), scratch)
+        runs["build_info"].append({"task": task, "process": wall, "floor": floor, "requests": emulator.bulk_posts(),
+                                   "stored": emulator.stored(), "builds": args.builds})
+        emulator.fresh(latency)
+        started = time.perf_counter()
+        subprocess.run([sys.executable, os.path.join(HERE, "bare_requests.py"), files["full"], emulator.url, CLOUD_ID,
+                        TOKEN], env=env, check=True)
+        wall = time.perf_counter() - started
+        runs["bare"].append({"task": wall, "process": wall, "requests": emulator.bulk_posts(),
+                             "stored": emulator.stored(), "builds": args.builds})
+    for _round in range(args.uri_repeat):
+        emulator.fresh(latency)
+        task, wall, _floor = run_playbook("uri_loop", env, dict(common, bench_builds_file=files["sample"]), scratch)
+        runs["uri"].append({"task": task, "process": wall, "requests": emulator.bulk_posts(),
+                            "stored": emulator.stored(), "builds": args.sample})
+    for name, items in runs.items():
+        for item in items:
+            if item["stored"] != item["builds"]:
+                sys.exit(f"{name}: {item['stored']} of {item['builds']} builds stored")
+    return runs
+
+
+def report(runs, args, latency):
+    def med(name, key):
+        return statistics.median(item[key] for item in runs[name])
+
+    def per_build(name, key="task"):
+        return med(name, key) / runs[name][0]["builds"]
+
+    print(f"\nlatency {latency * 1000:.0f} ms per bulk request ({args.builds} builds; medians of "
+          f"{args.repeat} build_info/bare runs, {args.uri_repeat} uri run)")
+    print(f"{'way':<30}{'builds':>7}{'requests':>9}{'req/build':>10}{'task s':>9}{'process s':>10}"
+          f"{'ms/build':>10}{f's/{args.builds}':>10}")
+    rows = (("build_info", "build_info (1 task)"), ("bare", "bare requests script"),
+            ("uri", f"uri loop ({args.sample}-build sample)"))
+    for name, label in rows:
+        n = runs[name][0]["builds"]
+        reqs = runs[name][0]["requests"]
+        print(f"{label:<30}{n:>7}{reqs:>9}{reqs / n:>10.3f}{med(name, 'task'):>9.2f}{med(name, 'process'):>10.2f}"
+              f"{per_build(name) * 1000:>10.3f}{per_build(name) * args.builds:>10.1f}")
+    floor = med("build_info", "floor")
+    print(f"{'(ping task: any module floor)':<30}{'':>7}{'':>9}{'':>10}{floor:>9.2f}")
+    figures = {
+        "latency": latency,
+        "requests_ratio": (runs["uri"][0]["requests"] / args.sample) / (runs["build_info"][0]["requests"] / args.builds),
+        "time_ratio": per_build("uri") / per_build("build_info"),
+        "bare_ratio": med("build_info", "task") / med("bare", "task"),
+        "bare_ratio_process": med("build_info", "process") / med("bare", "process"),
+        "overhead_s": med("build_info", "task") - med("bare", "task"),
+        "runs": runs,
+    }
+    print(f"  requests per build, uri loop / build_info:  {figures['requests_ratio']:.0f}x  (goal >= 50x)")
+    print(f"  time per build, uri loop / build_info:      {figures['time_ratio']:.0f}x  (goal >= 20x)")
+    print(f"  build_info task / bare script:              {figures['bare_ratio']:.2f}x  (goal <= 1.3x); "
+          f"{figures['overhead_s']:.2f} s more")
+    print(f"  ansible-playbook run / bare script:         {figures['bare_ratio_process']:.2f}x  "
+          "(adds ansible-playbook start-up)")
+    return figures
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--builds", type=int, default=10000)
+    parser.add_argument("--sample", type=int, default=200, help="builds pushed by the uri loop (scaled per build)")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--uri-repeat", type=int, default=1)
+    parser.add_argument("--latency", type=float, default=0.05, help="seconds added per bulk request (0: loopback only)")
+    parser.add_argument("--json", help="also write the raw figures here")
+    args = parser.parse_args(argv)
+
+    scratch = tempfile.mkdtemp(prefix="jiraops-bench-")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("JIRA_", "ANSIBLE_"))}
+    env.update(ANSIBLE_COLLECTIONS_PATH=collections_root(scratch), ANSIBLE_CALLBACKS_ENABLED="task_timer",
+               ANSIBLE_CALLBACK_PLUGINS=os.path.join(HERE, "callback_plugins"), ANSIBLE_NOCOLOR="1",
+               ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_INVENTORY_UNPARSED_WARNING="false")
+    builds = make_builds(args.builds)
+    files = {"full": os.path.join(scratch, "builds.json"), "sample": os.path.join(scratch, "sample.json")}
+    with open(files["full"], "w", encoding="utf-8") as handle:
+        json.dump(builds, handle)
+    with open(files["sample"], "w", encoding="utf-8") as handle:
+        json.dump(builds[:args.sample], handle)
+
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"push_builds: {os.cpu_count()} CPUs, load average {load:.1f} at start, Python {sys.version.split()[0]}")
+    emulator = Emulator(scratch)
+    results = []
+    try:
+        for latency in sorted({0.0, args.latency}):
+            results.append(report(scenario(emulator, env, files, args, latency, scratch), args, latency))
+    finally:
+        emulator.stop()
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as handle:
+            json.dump({"load_at_start": load, "scenarios": results}, handle, indent=1)
+    ok = all(r["requests_ratio"] >= 50 and r["time_ratio"] >= 20 for r in results) and \
+        any(r["bare_ratio"] <= 1.3 for r in results)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

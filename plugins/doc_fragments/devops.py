@@ -1,0 +1,69 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    # Options and behaviour shared by build_info, deployment_info, devinfo and feature_flag.
+    DOCUMENTATION = r"""
+options:
+  state:
+    description:
+      - V(present) submits the entities (insert or update).
+      - V(absent) deletes them by key (only the key fields of each entity are used), or, when no entities are
+        given, deletes everything tagged with O(properties).
+      - Deleting by key reads each entity first so that C(changed) is true only when something was there; if the
+        token may not read, the delete is sent anyway and counted as a change.
+    type: str
+    choices: [present, absent]
+    default: present
+  properties:
+    description:
+      - Up to 5 key/value strings tagged onto everything this task submits (C(properties) in the API), used later
+        to delete by properties. Keys must not start with C(_) or contain C(:); keys and values at most 255
+        characters. Numbers are sent as strings.
+      - With O(state=absent) and no entities, deletes everything that has all of these properties.
+    type: dict
+  provider_metadata:
+    description:
+      - "C(providerMetadata) of the request, for example C({product: Jenkins 2.440})."
+    type: dict
+  fail_on_rejected:
+    description:
+      - Fail the task when Jira rejects any entity. The other entities are sent and stored all the same, and the
+        failed result still lists RV(accepted) and RV(rejected).
+    type: bool
+    default: true
+  fail_on_unknown_issue_keys:
+    description:
+      - Fail the task when Jira reports issue keys it does not know. Jira stores an entity against its known keys
+        and ignores the others (an entity with only unknown keys is rejected).
+    type: bool
+    default: false
+  api_route:
+    description:
+      - V(cloud) sends to Atlassian's API gateway, C({api_url}/jira/<api>/0.1/cloud/{cloud_id}/...), as
+        integrations with OAuth 2.0 credentials must. The cloud id comes from O(cloud_id), or is looked up once
+        from the site O(url) (C(GET {url}/_edge/tenant_info), without credentials).
+      - V(site) sends to the site's own routes, C({url}/rest/<api>/<version>/...), as Connect apps do.
+    type: str
+    choices: [cloud, site]
+    default: cloud
+notes:
+  - >-
+    Every entity is validated against the API's published rules (required fields, types, enums, lengths, counts,
+    patterns, date-times, URLs) before anything is sent; all problems are reported at once as
+    C(<list>[<index>].<field>: <problem>), and nothing is sent while any remain. Unknown field names are reported
+    too, with the closest known name, since the API would drop them silently.
+  - Integers given as strings of digits (as environment variables are) are converted to integers.
+  - Entities are sent in as few requests as the API's limits allow; when Jira answers HTTP 413 (too large), the
+    batch is split in two and each half is sent again. HTTP 429 and 503 replies are waited out (O(max_retries),
+    O(retry_budget), C(Retry-After) honoured).
+  - Jira ignores, without failing, an update whose sequence number is not newer than the stored one; such an
+    entity still counts as accepted.
+  - The OAuth 2.0 token needs the API's write scope (for example C(write:build:jira-software)), and its read
+    scope for the reads this module makes (deletion by key, gating status).
+seealso:
+  - name: Integrating Jira Software Cloud with on-premises tools
+    description: OAuth 2.0 credentials for the builds, deployments, development information and feature flags APIs.
+    link: https://developer.atlassian.com/cloud/jira/software/integrate-jsw-cloud-with-onpremises-tools/
+"""

@@ -1,0 +1,620 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Submitting and deleting Jira Software Cloud DevOps data: builds, deployments, development information, flags.
+
+One loop for the four APIs: validate everything first (``_devops_schema``), pack the entities into as few
+requests as the API's limits allow, send them through the collection's one client (which waits out 429s),
+split a batch in two when Jira answers 413, and merge the per-item replies into one result. What differs between
+the APIs (paths, limits, reply fields, keys) is described by one small ``DevopsApi`` subclass each.
+"""
+from __future__ import annotations
+
+import json
+import time
+from collections import OrderedDict, deque
+from urllib.parse import quote
+
+from ansible_collections.jiraops.integration.plugins.module_utils import _devops_schema as schema
+from ansible_collections.jiraops.integration.plugins.module_utils._errors import JiraError, OptionError
+
+GATEWAY_VERSION = "0.1"
+MAX_LISTED_PROBLEMS = 25
+
+
+def _q(value):
+    return quote(str(value), safe="")
+
+
+class DevopsApi:
+    """What one DevOps API looks like; subclasses fill in the differences."""
+
+    kind = ""               # module option and payload list key: builds, deployments, repositories, flags
+    noun = ""               # one entity, for messages
+    product = ""            # URL segment: builds, deployments, devinfo, featureflags
+    site_version = "0.1"    # version on the site routes (/rest/<product>/<version>)
+    batch_limit = 100       # entities per request
+    accepted_field = ""
+    rejected_field = ""
+    write_scope = ""        # named in 403 hints
+    read_scope = ""
+
+    # -- addressing -------------------------------------------------------------------------------------------
+    def base_url(self, client, route, cloud_id):
+        if route == "site":
+            return f"{client.site_base()}/rest/{self.product}/{self.site_version}"
+        return f"{client.api_url}/jira/{self.product}/{GATEWAY_VERSION}/cloud/{_q(cloud_id)}"
+
+    def key(self, entity):
+        """The entity's key in the API's own shape."""
+        raise NotImplementedError
+
+    def item_path(self, key):
+        raise NotImplementedError
+
+    # -- batching ---------------------------------------------------------------------------------------------
+    def units(self, entities):
+        """The smallest pieces a request can be split into."""
+        return list(entities)
+
+    def pack(self, units):
+        """Group units into requests that respect the API's limits."""
+        size = self.batch_limit
+        return [units[i:i + size] for i in range(0, len(units), size)]
+
+    def payload(self, units):
+        return {self.kind: list(units)}
+
+    def unit_key(self, unit):
+        return self.key(unit)
+
+    @staticmethod
+    def split(units):
+        if len(units) < 2:
+            return None
+        middle = len(units) // 2
+        return [units[:middle], units[middle:]]
+
+    # -- replies ----------------------------------------------------------------------------------------------
+    def merge(self, reply, outcome):
+        outcome.accepted.extend(reply.get(self.accepted_field) or [])
+        for item in reply.get(self.rejected_field) or []:
+            outcome.rejected.append({"key": item.get("key"), "errors": item.get("errors") or []})
+        outcome.add_unknown(reply.get("unknownIssueKeys"))
+
+    # -- module hooks -----------------------------------------------------------------------------------------
+    def extra_options(self):
+        return {}
+
+    def request_fields(self, params):
+        """Request-level fields beside the entity list (besides properties and providerMetadata)."""
+        return {}
+
+    def prepare(self, entities, params):
+        """API-specific adjustments after the defaults and before validation."""
+
+    def after_submit(self, module, client, base, outcome):
+        """API-specific steps after a successful submission (deployment gating)."""
+
+
+class BuildsApi(DevopsApi):
+    kind = "builds"
+    noun = "build"
+    product = "builds"
+    accepted_field = "acceptedBuilds"
+    rejected_field = "rejectedBuilds"
+    write_scope = "write:build:jira-software"
+    read_scope = "read:build:jira-software"
+
+    def key(self, entity):
+        return {"pipelineId": entity["pipelineId"], "buildNumber": entity["buildNumber"]}
+
+    def item_path(self, key):
+        return f"/pipelines/{_q(key['pipelineId'])}/builds/{_q(key['buildNumber'])}"
+
+
+class DeploymentsApi(DevopsApi):
+    kind = "deployments"
+    noun = "deployment"
+    product = "deployments"
+    accepted_field = "acceptedDeployments"
+    rejected_field = "rejectedDeployments"
+    write_scope = "write:deployment:jira-software"
+    read_scope = "read:deployment:jira-software"
+    GATING_COMMAND = "initiate_deployment_gating"
+
+    def key(self, entity):
+        return {"pipelineId": entity["pipeline"]["id"], "environmentId": entity["environment"]["id"],
+                "deploymentSequenceNumber": entity["deploymentSequenceNumber"]}
+
+    def item_path(self, key):
+        return (f"/pipelines/{_q(key['pipelineId'])}/environments/{_q(key['environmentId'])}"
+                f"/deployments/{_q(key['deploymentSequenceNumber'])}")
+
+    def merge(self, reply, outcome):
+        super().merge(reply, outcome)
+        for item in reply.get("unknownAssociations") or []:
+            if item not in outcome.unknown_associations:
+                outcome.unknown_associations.append(item)
+
+    def extra_options(self):
+        return {
+            "wait_for_gating": {"type": "bool", "default": False},
+            "gating_timeout": {"type": "float", "default": 600},
+            "gating_interval": {"type": "float", "default": 10},
+        }
+
+    def prepare(self, entities, params):
+        if not params.get("wait_for_gating"):
+            return
+        if params["gating_timeout"] <= 0:
+            raise OptionError("gating_timeout", f"must be a positive number of seconds, got {params['gating_timeout']}")
+        if params["gating_interval"] <= 0:
+            raise OptionError("gating_interval", f"must be a positive number of seconds, got {params['gating_interval']}")
+        for deployment in entities:
+            if not isinstance(deployment, dict):
+                continue
+            commands = deployment.get("commands")
+            if commands is None:
+                commands = deployment["commands"] = []
+            if isinstance(commands, list) and not any(
+                    isinstance(c, dict) and c.get("command") == self.GATING_COMMAND for c in commands):
+                commands.append({"command": self.GATING_COMMAND})
+
+    def after_submit(self, module, client, base, outcome):
+        if not module.params.get("wait_for_gating") or not outcome.accepted:
+            return
+        timeout = module.params["gating_timeout"]
+        interval = module.params["gating_interval"]
+        deadline = time.monotonic() + timeout
+        pending = list(range(len(outcome.accepted)))
+        statuses = [None] * len(outcome.accepted)
+        while True:
+            still = []
+            for index in pending:
+                key = outcome.accepted[index]
+                resp = client.request("GET", base + self.item_path(key) + "/gating-status", expected=(200,))
+                statuses[index] = resp.json
+                if (resp.json or {}).get("gatingStatus") == "awaiting":
+                    still.append(index)
+            pending = still
+            if not pending:
+                break
+            if time.monotonic() + interval > deadline:
+                outcome.gating_status = statuses
+                raise JiraError(
+                    f"deployment gating still awaiting after {timeout:g}s for "
+                    + ", ".join(_key_text(outcome.accepted[i]) for i in pending)
+                    + " (raise gating_timeout, or approve the change request in Jira)")
+            time.sleep(interval)
+        outcome.gating_status = statuses
+        blocked = [(outcome.accepted[i], s.get("gatingStatus")) for i, s in enumerate(statuses)
+                   if s.get("gatingStatus") in ("prevented", "invalid")]
+        if blocked:
+            raise JiraError("deployment gating did not allow "
+                            + ", ".join(f"{_key_text(k)} ({status})" for k, status in blocked))
+
+
+class DevinfoApi(DevopsApi):
+    kind = "repositories"
+    noun = "repository"
+    product = "devinfo"
+    site_version = "0.10"
+    batch_limit = 100            # repositories per request
+    entity_limit = 1000          # commits + branches + pull requests per request
+    per_repository_limit = 400   # of each entity type per repository per request
+    write_scope = "write:source-code:jira-software"
+    read_scope = "read:source-code:jira-software"
+    ENTITY_PATHS = {"commits": "commit", "branches": "branch", "pullRequests": "pull_request"}
+
+    def key(self, entity):
+        return {"repositoryId": entity["id"]}
+
+    def item_path(self, key):
+        return f"/repository/{_q(key['repositoryId'])}"
+
+    def units(self, entities):
+        """One unit per commit, branch and pull request; a repository without any is one unit by itself."""
+        out = []
+        for index, repo in enumerate(entities):
+            count = 0
+            for kind in schema.DEVINFO_ENTITY_TYPES:
+                for entity in repo.get(kind) or []:
+                    out.append((index, repo, kind, entity))
+                    count += 1
+            if not count:
+                out.append((index, repo, None, None))
+        return out
+
+    def pack(self, units):
+        batches = []
+        current, repos, entities, per_kind = [], set(), 0, {}
+        for unit in units:
+            index, _repo, kind, _entity = unit
+            new_repo = index not in repos
+            fits = (
+                (not new_repo or len(repos) < self.batch_limit)
+                and (kind is None or entities < self.entity_limit)
+                and (kind is None or per_kind.get((index, kind), 0) < self.per_repository_limit)
+            )
+            if current and not fits:
+                batches.append(current)
+                current, repos, entities, per_kind = [], set(), 0, {}
+            current.append(unit)
+            repos.add(index)
+            if kind is not None:
+                entities += 1
+                per_kind[(index, kind)] = per_kind.get((index, kind), 0) + 1
+        if current:
+            batches.append(current)
+        return batches
+
+    def payload(self, units):
+        grouped = OrderedDict()
+        for index, repo, kind, entity in units:
+            body = grouped.get(index)
+            if body is None:
+                body = grouped[index] = {k: v for k, v in repo.items() if k not in schema.DEVINFO_ENTITY_TYPES}
+            if kind is not None:
+                body.setdefault(kind, []).append(entity)
+        return {"repositories": list(grouped.values())}
+
+    def unit_key(self, unit):
+        _index, repo, kind, entity = unit
+        key = {"repositoryId": repo["id"]}
+        if kind is not None:
+            key.update(type=kind, id=entity.get("id"))
+        return key
+
+    def request_fields(self, params):
+        fields = {}
+        if params.get("prevent_transitions") is not None:
+            fields["preventTransitions"] = params["prevent_transitions"]
+        if params.get("operation_type"):
+            fields["operationType"] = params["operation_type"]
+        return fields
+
+    def extra_options(self):
+        return {
+            "prevent_transitions": {"type": "bool"},
+            "operation_type": {"type": "str", "choices": ["NORMAL", "BACKFILL"]},
+        }
+
+    def merge(self, reply, outcome):
+        accepted = reply.get("acceptedDevinfoEntities") or {}
+        for repo_id, ids in accepted.items():
+            entry = outcome.devinfo_accepted.get(repo_id)
+            if entry is None:
+                entry = outcome.devinfo_accepted[repo_id] = {"repositoryId": repo_id, "commits": [], "branches": [],
+                                                             "pullRequests": []}
+                outcome.accepted.append(entry)
+            for kind in schema.DEVINFO_ENTITY_TYPES:
+                entry[kind].extend((ids or {}).get(kind) or [])
+        for repo_id, failure in (reply.get("failedDevinfoEntities") or {}).items():
+            failure = failure or {}
+            if failure.get("errorMessages"):
+                outcome.rejected.append({"key": {"repositoryId": repo_id}, "errors": failure["errorMessages"]})
+            for kind in schema.DEVINFO_ENTITY_TYPES:
+                for item in failure.get(kind) or []:
+                    outcome.rejected.append({"key": {"repositoryId": repo_id, "type": kind, "id": item.get("id")},
+                                             "errors": item.get("errorMessages") or []})
+        outcome.add_unknown(reply.get("unknownIssueKeys"))
+
+
+class FeatureFlagsApi(DevopsApi):
+    kind = "flags"
+    noun = "feature flag"
+    product = "featureflags"
+    accepted_field = "acceptedFeatureFlags"
+    write_scope = "write:feature-flag:jira-software"
+    read_scope = "read:feature-flag:jira-software"
+
+    def key(self, entity):
+        return entity["id"]
+
+    def item_path(self, key):
+        return f"/flag/{_q(key)}"
+
+    def merge(self, reply, outcome):
+        outcome.accepted.extend(reply.get(self.accepted_field) or [])
+        for flag_id, errors in (reply.get("failedFeatureFlags") or {}).items():
+            outcome.rejected.append({"key": flag_id, "errors": errors or []})
+        outcome.add_unknown(reply.get("unknownIssueKeys"))
+
+
+APIS = {api.kind: api for api in (BuildsApi(), DeploymentsApi(), DevinfoApi(), FeatureFlagsApi())}
+
+
+def _key_text(key):
+    if isinstance(key, dict):
+        return "/".join(str(v) for v in key.values())
+    return str(key)
+
+
+class Outcome:
+    """What the replies said, merged over all requests."""
+
+    def __init__(self):
+        self.accepted = []
+        self.rejected = []
+        self.unknown_issue_keys = []
+        self._unknown_seen = set()
+        self.unknown_associations = []
+        self.devinfo_accepted = {}
+        self.deleted = []
+        self.gating_status = None
+        self.batches = []
+
+    def add_unknown(self, keys):
+        for key in keys or []:
+            if key not in self._unknown_seen:
+                self._unknown_seen.add(key)
+                self.unknown_issue_keys.append(key)
+
+
+# -- option spec ------------------------------------------------------------------------------------------------------
+def argument_spec(api):
+    spec = {
+        # A list, or the same list as JSON text: thousands of entities read with lookup('file', ...) skip Ansible's
+        # per-item templating and argument handling, which costs seconds per task for 10,000 builds.
+        api.kind: {"type": "raw"},
+        "properties": {"type": "dict"},
+        "provider_metadata": {"type": "dict"},
+        "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
+        "fail_on_rejected": {"type": "bool", "default": True},
+        "fail_on_unknown_issue_keys": {"type": "bool", "default": False},
+        "api_route": {"type": "str", "default": "cloud", "choices": ["cloud", "site"]},
+    }
+    spec.update(api.extra_options())
+    return spec
+
+
+# -- the parts of a run -----------------------------------------------------------------------------------------------
+def resolve_base(client, params, api):
+    """The API's base URL; with the cloud route, the cloud id comes from ``cloud_id`` or the site's tenant_info."""
+    route = params.get("api_route") or "cloud"
+    if route == "site":
+        if not client.url:
+            raise OptionError("url", "api_route=site needs the Jira site URL (or set JIRA_URL)")
+        return api.base_url(client, route, None), None
+    cloud_id = params.get("cloud_id")
+    if not cloud_id:
+        if not client.url:
+            raise OptionError("cloud_id", "give cloud_id (or set JIRA_CLOUD_ID), or url (JIRA_URL) of the Jira Cloud "
+                                          "site so that its cloud id can be looked up")
+        # tenant_info is public; the token is for the API gateway and is not sent to the site.
+        resp = client.request("GET", "/_edge/tenant_info", authenticate=False, expected=(200,))
+        cloud_id = resp.json.get("cloudId") if isinstance(resp.json, dict) else None
+        if not cloud_id:
+            raise JiraError(f"GET {client.url}/_edge/tenant_info did not return a cloudId; is {client.url} a Jira "
+                            "Cloud site? Give cloud_id instead")
+    return api.base_url(client, route, cloud_id), cloud_id
+
+
+def problems_message(errors, noun, count):
+    shown = errors[:MAX_LISTED_PROBLEMS]
+    text = (f"{len(errors)} problem{'s' if len(errors) != 1 else ''} found in {count} {noun}"
+            f"{'s' if count != 1 else ''}; nothing was sent: " + "; ".join(shown))
+    if len(errors) > len(shown):
+        text += f"; ... and {len(errors) - len(shown)} more (see errors)"
+    return text
+
+
+def _rechunk(batches, size):
+    out = deque()
+    for units in batches:
+        for i in range(0, len(units), size):
+            out.append(units[i:i + size])
+    return out
+
+
+def submit(client, api, base, entities, common, outcome):
+    """POST the entities in as few requests as the limits allow; halve a batch whenever Jira answers 413.
+
+    After a 413 the batches still waiting are cut to the size that is being tried, so that one oversize reply
+    does not repeat for every batch that follows.
+    """
+    url = base + "/bulk"
+    queue = deque(api.pack(api.units(entities)))
+    while queue:
+        units = queue.popleft()
+        body = dict(common)
+        body.update(api.payload(units))
+        # Idempotent: every entity is keyed and sequence-numbered, so a resend after a dropped reply is ignored or
+        # replaces the same data; retry it like a PUT.
+        resp = client.request("POST", url, json=body, expected=(202, 413), retry=True)
+        if resp.status == 413:
+            halves = api.split(units)
+            if halves is None:
+                outcome.rejected.append({"key": api.unit_key(units[0]), "errors": [
+                    {"message": f"HTTP 413: Jira found this {api.noun} too large to accept even when sent alone"}]})
+                continue
+            client.debug(f"HTTP 413 for {len(units)} items: splitting into {len(halves[0])} + {len(halves[1])}")
+            queue = _rechunk(halves + list(queue), len(halves[0]))
+            continue
+        outcome.batches.append(len(units))
+        api.merge(resp.json if isinstance(resp.json, dict) else {}, outcome)
+
+
+def plan(api, entities, common):
+    """What check mode reports: the requests that would be sent."""
+    batches = api.pack(api.units(entities))
+    bodies = []
+    for units in batches:
+        body = dict(common)
+        body.update(api.payload(units))
+        bodies.append(body)
+    return bodies
+
+
+def _probe(client, url):
+    """True/False when Jira says whether the item exists; None when the token may not read it."""
+    resp = client.request("GET", url, expected=(200, 403, 404))
+    if resp.status == 403:
+        return None, None
+    return resp.status == 200, resp.json
+
+
+def delete_by_keys(module, client, api, base, entities, outcome):
+    check = module.check_mode
+    if isinstance(api, DevinfoApi):
+        for repo in entities:
+            repo_url = base + api.item_path(api.key(repo))
+            listed = [(kind, item["id"]) for kind in schema.DEVINFO_ENTITY_TYPES for item in repo.get(kind) or []]
+            exists, stored = _probe(client, repo_url)
+            if not listed:
+                if exists is not False:
+                    if not check:
+                        client.request("DELETE", repo_url, expected=(202, 204))
+                    outcome.deleted.append({"repositoryId": repo["id"]})
+                continue
+            for kind, ident in listed:
+                present = None if exists is None else bool(exists) and any(
+                    item.get("id") == ident for item in (stored or {}).get(kind) or [])
+                if present is False:
+                    continue
+                if not check:
+                    client.request("DELETE", f"{repo_url}/{api.ENTITY_PATHS[kind]}/{_q(ident)}", expected=(202, 204))
+                outcome.deleted.append({"repositoryId": repo["id"], "type": kind, "id": ident})
+        return
+    for entity in entities:
+        key = api.key(entity)
+        url = base + api.item_path(key)
+        exists, _stored = _probe(client, url)
+        if exists is False:
+            continue
+        if not check:
+            client.request("DELETE", url, expected=(202, 204))
+        outcome.deleted.append(key)
+
+
+def delete_by_properties(module, client, api, base, properties, outcome):
+    if isinstance(api, DevinfoApi):
+        resp = client.request("GET", base + "/existsByProperties", params=properties, expected=(200, 403))
+        if resp.status == 200 and not (resp.json or {}).get("hasDataMatchingProperties"):
+            return
+    if not module.check_mode:
+        client.request("DELETE", base + "/bulkByProperties", params=properties, expected=(202, 204))
+    outcome.deleted.append({"properties": dict(properties)})
+
+
+def _result(outcome, client, cloud_id, base):
+    result = {
+        "accepted": outcome.accepted,
+        "rejected": outcome.rejected,
+        "unknown_issue_keys": outcome.unknown_issue_keys,
+        "requests": client.requests_made if client is not None else 0,
+        "cloud_id": cloud_id,
+        "url": base,
+    }
+    return result
+
+
+def entity_list(value, option):
+    """The entities as a list: given as a list, or as a JSON array in a string."""
+    if value is None or isinstance(value, list):
+        return value
+    if isinstance(value, (str, bytes)):
+        text = value.decode("utf-8") if isinstance(value, bytes) else value
+        if not text.strip():
+            return []
+        try:
+            value = json.loads(text)
+        except ValueError as exc:
+            raise OptionError(option, f"is text but not JSON ({exc}); give a list, or a JSON array as text") from None
+        if isinstance(value, list):
+            return value
+    raise OptionError(option, f"must be a list (or a JSON array as text), not {type(value).__name__}")
+
+
+def run(module, api):
+    """The whole task for one of the four modules: validate, look up, send or delete, and report."""
+    params = module.params
+    state = params["state"]
+    entities = entity_list(params.get(api.kind), api.kind)
+    properties = params.get("properties")
+    errors = schema.validate_request(properties, params.get("provider_metadata"))
+    if state == "present":
+        if entities is None:
+            raise OptionError(api.kind, f"is required with state=present (the {api.noun}s to send)")
+        schema.apply_defaults(api.kind, entities)
+        api.prepare(entities, params)
+        errors.extend(schema.validate(api.kind, entities))
+    else:
+        if entities and properties:
+            raise OptionError(api.kind, f"with state=absent give either {api.kind} (delete by key) or properties "
+                                        "(delete everything tagged with them), not both")
+        if not entities and not properties:
+            raise OptionError(api.kind, f"state=absent needs {api.kind} (to delete by key) or properties "
+                                        "(to delete by properties)")
+        if entities:
+            errors.extend(schema.validate(api.kind, entities, keys_only=True))
+    if errors:
+        module.fail_json(msg=problems_message(errors, api.noun, len(entities or [])), errors=errors, requests=0,
+                         changed=False, accepted=[], rejected=[], unknown_issue_keys=[])
+
+    outcome = Outcome()
+    client = None
+    cloud_id = None
+    base = None
+    try:
+        if state == "present" and not entities:
+            result = _result(outcome, client, params.get("cloud_id"), None)
+            result.update(changed=False, msg=f"no {api.noun}s given; nothing to send")
+            return result
+        client = module.client
+        base, cloud_id = resolve_base(client, params, api)
+        if state == "absent":
+            if entities:
+                delete_by_keys(module, client, api, base, entities, outcome)
+            else:
+                delete_by_properties(module, client, api, base, properties, outcome)
+            result = _result(outcome, client, cloud_id, base)
+            result.update(changed=bool(outcome.deleted), deleted=outcome.deleted)
+            return result
+        common = {}
+        if properties:
+            common["properties"] = properties
+        if params.get("provider_metadata"):
+            common["providerMetadata"] = params["provider_metadata"]
+        common.update(api.request_fields(params))
+        if module.check_mode:
+            bodies = plan(api, entities, common)
+            result = _result(outcome, client, cloud_id, base)
+            result.update(changed=True, would_send={"method": "POST", "url": base + "/bulk",
+                                                    "requests": len(bodies), "payloads": bodies},
+                          msg=f"check mode: would send {len(entities)} {api.noun}{'s' if len(entities) != 1 else ''} "
+                              f"in {len(bodies)} request{'s' if len(bodies) != 1 else ''}")
+            return result
+        submit(client, api, base, entities, common, outcome)
+        api.after_submit(module, client, base, outcome)
+    except JiraError as exc:
+        partial = _result(outcome, client, cloud_id, base)
+        partial["changed"] = bool(outcome.accepted or outcome.deleted)
+        if outcome.gating_status is not None:
+            partial["gating_status"] = outcome.gating_status
+        module.fail_from(exc, **partial)
+
+    result = _result(outcome, client, cloud_id, base)
+    result["changed"] = bool(outcome.accepted)
+    if isinstance(api, DeploymentsApi):
+        result["unknown_associations"] = outcome.unknown_associations
+        if outcome.gating_status is not None:
+            result["gating_status"] = outcome.gating_status
+    problems = []
+    if outcome.rejected and params["fail_on_rejected"]:
+        problems.append(f"{len(outcome.rejected)} rejected: " + "; ".join(
+            f"{_key_text(r['key'])}: " + ", ".join(_message(e) for e in r["errors"]) for r in outcome.rejected[:10])
+            + ("; ..." if len(outcome.rejected) > 10 else ""))
+    if outcome.unknown_issue_keys and params["fail_on_unknown_issue_keys"]:
+        problems.append("unknown issue keys: " + ", ".join(outcome.unknown_issue_keys))
+    if problems:
+        module.fail_json(msg=f"Jira did not take everything ({len(outcome.accepted)} accepted): "
+                             + " | ".join(problems), **result)
+    result["msg"] = (f"{len(outcome.accepted)} accepted, {len(outcome.rejected)} rejected, "
+                     f"{len(outcome.unknown_issue_keys)} unknown issue keys, in {result['requests']} requests")
+    return result
+
+
+def _message(error):
+    if isinstance(error, dict):
+        return str(error.get("message") or json.dumps(error))
+    return str(error)

@@ -1,0 +1,133 @@
+"""report_build and report_deployment run end to end with ansible-playbook, from a real git repository, configured
+with nothing but environment variables (as Jenkins or GitLab CI would), against the emulator."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+import ansible_collections.jiraops.integration as collection
+
+pytestmark = pytest.mark.slow
+
+CLOUD_ID = "11111111-2222-3333-4444-555555555555"
+TOKEN = "ci-token-for-the-roles-0123"
+COLLECTIONS_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(list(collection.__path__)[0])))
+
+
+def git(repo, *args):
+    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True).stdout.strip()
+
+
+@pytest.fixture
+def repo(tmp_path):
+    """A checkout on feature/JJ-12-pink-logo with commits naming issues, a remote URL carrying credentials."""
+    path = tmp_path / "pink-logo"
+    path.mkdir()
+    git(path, "init", "-q", "-b", "main")
+    git(path, "config", "user.email", "alice@example.com")
+    git(path, "config", "user.name", "Alice Developer")
+    (path / "logo.svg").write_text("<svg/>\n")
+    git(path, "add", "logo.svg")
+    git(path, "commit", "-qm", "Initial commit")
+    git(path, "checkout", "-qb", "feature/JJ-12-pink-logo")
+    (path / "logo.svg").write_text("<svg fill='pink'/>\n")
+    git(path, "commit", "-qam", "JJ-2 make the logo pinker", "-m", "Relates to OPS-7; files are UTF-8.")
+    (path / "README").write_text("pink\n")
+    git(path, "add", "README")
+    git(path, "commit", "-qm", "Document the colour")
+    git(path, "remote", "add", "origin", "https://bob:s3cret-git-token@git.example.com/jj/pink-logo.git")
+    return path
+
+
+@pytest.fixture
+def emu(emulator):
+    scopes = ["write:build:jira-software", "write:deployment:jira-software", "read:deployment:jira-software"]
+    emulator.seed(bearer_tokens={TOKEN: {"user": "alice", "scopes": scopes, "expires_at": None, "client_id": "ci"}})
+    return emulator
+
+
+def playbook(name, env):
+    clean = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR")}
+    clean.update(ANSIBLE_COLLECTIONS_PATH=COLLECTIONS_ROOT, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0",
+                 ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default", PWD=env.get("JIRA_GIT_REPO", "/"))
+    clean.update(env)
+    ansible_playbook = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
+    return subprocess.run([ansible_playbook, f"jiraops.integration.{name}"], env=clean, capture_output=True,
+                          text=True, timeout=300, check=False)
+
+
+def test_report_build_from_env_only(emu, repo):
+    proc = playbook("report_build", {
+        "JIRA_API_URL": emu.url, "JIRA_URL": emu.url, "JIRA_TOKEN": TOKEN, "JIRA_GIT_REPO": str(repo),
+        "JOB_NAME": "pink-logo", "BUILD_NUMBER": "12", "BUILD_URL": "https://ci.example.com/job/pink-logo/12/",
+    })
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert ("Jira build pink-logo #12 (successful) on JJ-12, JJ-2, OPS-7: 1 accepted, 0 rejected, "
+            "unknown issue keys: none") in proc.stdout
+    builds = emu.control("GET", "/devops/builds")["builds"]
+    assert len(builds) == 1
+    build = builds[0]["data"]
+    assert build["pipelineId"] == "pink-logo" and build["buildNumber"] == 12
+    assert build["issueKeys"] == ["JJ-12", "JJ-2", "OPS-7"]
+    assert build["description"] == "Document the colour"
+    assert build["references"] == [{"commit": {"id": git(repo, "rev-parse", "HEAD"),
+                                               "repositoryUri": "https://git.example.com/jj/pink-logo.git"},
+                                    "ref": {"name": "feature/JJ-12-pink-logo",
+                                            "uri": "https://git.example.com/jj/pink-logo.git"}}]
+    lookups = emu.requests("/_edge/tenant_info")
+    assert len(lookups) == 1 and "Authorization" not in lookups[0]["headers"]
+    raw = emu.control("GET", "/requests", params={"path": "/jira/builds/", "raw": "1"})["requests"]
+    assert [r["headers"]["Authorization"] for r in raw] == [f"Bearer {TOKEN}"]
+    assert "s3cret-git-token" not in proc.stdout and TOKEN not in proc.stdout
+
+
+def test_report_deployment_gitlab_style_detached_head_since_ref_and_gating(emu, repo):
+    first = git(repo, "rev-list", "--max-parents=0", "HEAD")
+    git(repo, "checkout", "-q", "--detach", "HEAD")
+    emu.configure(devops_gating_polls=1)
+    proc = playbook("report_deployment", {
+        "JIRA_API_URL": emu.url, "JIRA_CLOUD_ID": CLOUD_ID, "JIRA_TOKEN": TOKEN, "CI_PROJECT_DIR": str(repo),
+        "CI_PROJECT_PATH": "jj/pink-logo", "CI_PROJECT_URL": "https://gitlab.example.com/jj/pink-logo",
+        "CI_PIPELINE_IID": "57", "CI_JOB_URL": "https://gitlab.example.com/jj/pink-logo/-/jobs/991",
+        "CI_ENVIRONMENT_NAME": "production", "CI_ENVIRONMENT_SLUG": "production", "CI_ENVIRONMENT_TIER": "production",
+        "CI_COMMIT_REF_NAME": "feature/JJ-12-pink-logo", "CI_COMMIT_BEFORE_SHA": first,
+        "JIRA_WAIT_FOR_GATING": "true", "JIRA_GATING_INTERVAL": "0.1", "JIRA_GATING_TIMEOUT": "30",
+        "JIRA_PROJECTS": "JJ",
+    })
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert ("Jira deployment jj/pink-logo #57 to production (successful) on JJ-12, JJ-2: 1 accepted, 0 rejected, "
+            "unknown issue keys: none, gating: allowed") in proc.stdout
+    deployments = emu.control("GET", "/devops/deployments")["deployments"]
+    assert len(deployments) == 1
+    data = deployments[0]["data"]
+    assert data["associations"] == [{"associationType": "issueIdOrKeys", "values": ["JJ-12", "JJ-2"]}]
+    assert data["environment"] == {"id": "production", "displayName": "production", "type": "production"}
+    assert data["pipeline"] == {"id": "jj/pink-logo", "displayName": "jj/pink-logo",
+                                "url": "https://gitlab.example.com/jj/pink-logo"}
+    assert data["commands"] == [{"command": "initiate_deployment_gating"}]
+    assert emu.requests("/_edge/tenant_info") == []
+
+
+def test_no_issue_keys_means_nothing_is_sent(emu, tmp_path):
+    path = tmp_path / "plain"
+    path.mkdir()
+    git(path, "init", "-q", "-b", "main")
+    git(path, "-c", "user.email=a@example.com", "-c", "user.name=A", "commit", "-q", "--allow-empty", "-m", "Tidy up")
+    proc = playbook("report_build", {
+        "JIRA_API_URL": emu.url, "JIRA_CLOUD_ID": CLOUD_ID, "JIRA_TOKEN": TOKEN, "WORKSPACE": str(path),
+        "JOB_NAME": "plain", "BUILD_NUMBER": "3", "BUILD_URL": "https://ci.example.com/job/plain/3/",
+    })
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Jira build plain #3: no issue keys in branch main or its commits; nothing sent" in proc.stdout
+    assert emu.requests() == []
+
+
+def test_missing_build_facts_are_named(emu, repo):
+    proc = playbook("report_build", {"JIRA_API_URL": emu.url, "JIRA_CLOUD_ID": CLOUD_ID, "JIRA_TOKEN": TOKEN,
+                                     "JIRA_GIT_REPO": str(repo), "JOB_NAME": "pink-logo"})
+    assert proc.returncode != 0
+    assert "report_build needs a pipeline id, a numeric build number and a build URL" in proc.stdout
+    assert emu.requests() == []
