@@ -62,9 +62,9 @@ def test_fifty_hosts_five_tasks_one_token_request_per_credential(emulator, run_m
     with open(cache, encoding="utf-8") as handle:
         assert len(json.load(handle)["entries"]) == 3
     print(f"50 hosts x 5 tasks in {elapsed:.1f}s")
-    # A regression guard, not a benchmark: on the shared 2-core CI box 250 ansible.builtin.ping tasks alone take
-    # ~50 s (ansible-core's per-task cost); a lock held too long or a token request per task would blow this.
-    assert elapsed < 120
+    # A guard against lock convoys, not a benchmark: on the shared 2-core box 250 ansible.builtin.ping tasks alone
+    # take 50-55 s under the usual load (ansible-core's per-task cost); this play has measured 68-87 s there.
+    assert elapsed < 180
 
 
 def test_no_secret_in_verbose_output(emulator, tmp_path):
