@@ -156,8 +156,10 @@ class AppLinks:
         return {"id": link_id, "name": name, "rpcUrl": url, "displayUrl": display_url, "typeId": type_id}
 
     def create(self, name, url, type_id):
+        # Each PUT here creates a new link: not idempotent, so a reply lost after sending is not sent again (the
+        # second one would fail with "already exists" and hide that the first one worked).
         resp = self.client.put(CREATE_PATH, json=self._entity(None, name, url, url, type_id), headers=XSRF,
-                               expected=(200, 201))
+                               expected=(200, 201), idempotent=False)
         link_id = id_from_status(resp)
         if link_id:
             return link_id
