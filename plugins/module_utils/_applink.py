@@ -228,6 +228,8 @@ def ensure(client, params, check_mode):
     url = params.get("application_url")
     if url:
         check_url("application_url", url)
+    if params["state"] == "present" and params.get("consumer_key") and params.get("public_key"):
+        read_public_key(params["public_key"])  # a bad key is named before anything is sent to Jira
     links = api.list()
     current = api.find(links, name=name, application_url=url)
     current_consumer = api.consumer(current["id"]) if current else None

@@ -35,6 +35,14 @@ def check_base_url(option, value):
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise OptionError(option, f"{value!r} is not an absolute http(s) URL (for example https://jira.example.com)")
+    if HAS_REQUESTS:
+        # A host requests cannot encode (stray bytes from a non-UTF-8 environment variable) would otherwise surface
+        # as a traceback at the first request.
+        try:
+            requests.Request("GET", value).prepare()
+        except requests.exceptions.RequestException as exc:
+            raise OptionError(option, f"{value!r} is not an absolute http(s) URL that can be used: "
+                                      f"{str(exc).splitlines()[0][:200]}") from None
     return value.rstrip("/")
 
 

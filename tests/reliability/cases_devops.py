@@ -131,3 +131,94 @@ FAULT_TARGETS = [
     _target("devinfo", "repositories", "repositories", _repositories, "/jira/devinfo/0.1/cloud/*/bulk"),
     _target("feature_flag", "flags", "flags", _flags, "/jira/featureflags/0.1/cloud/*/bulk"),
 ]
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Bad input: every row must stop before anything is sent (the emulator's request log stays empty).
+# ---------------------------------------------------------------------------------------------------------------------
+def _devops(option, entities, **kw):
+    args = {"api_url": "{url}", "cloud_id": CLOUD_ID, "token": TOKEN, "retry_budget": 5, option: entities}
+    args.update(kw)
+    return args
+
+
+def _build(**kw):
+    out = _builds("bad input")[0]
+    out.update(kw)
+    return out
+
+
+def _without(entity, *names):
+    return {k: v for k, v in entity.items() if k not in names}
+
+
+def _deployment(**kw):
+    out = _deployments("bad input")[0]
+    out.update(kw)
+    return out
+
+
+def _repo(**kw):
+    out = _repositories("bad input")[0]
+    out.update(kw)
+    return out
+
+
+def _flag(**kw):
+    out = _flags("bad input")[0]
+    out.update(kw)
+    return out
+
+
+_COMMIT = _repositories("bad input")[0]["commits"][0]
+
+BAD_INPUT = [
+    BadInput("unknown state 'done'", "build_info", _devops("builds", [_build(state="done")]), "builds",
+             r"builds\[0\]\.state: 'done' is not one of"),
+    BadInput("invalid issue key", "build_info", _devops("builds", [_build(issueKeys=["pink-logo"])]), "builds",
+             r"builds\[0\]\.issueKeys\[0\]: 'pink-logo' does not match"),
+    BadInput("missing required url", "build_info", _devops("builds", [_without(_build(), "url")]), "builds",
+             r"builds\[0\]\.url: is required"),
+    BadInput("build url without scheme", "build_info", _devops("builds", [_build(url="ci.example.com/job/1")]),
+             "builds", r"builds\[0\]\.url"),
+    BadInput("buildNumber not an integer", "build_info", _devops("builds", [_build(buildNumber="seven")]),
+             "builds", "must be an integer"),
+    BadInput("more than 100 issue keys on one build", "build_info",
+             _devops("builds", [_build(issueKeys=[f"JJ-{n}" for n in range(101)])]), "builds", "limit is 100"),
+    BadInput("more than 500 issue keys on one commit", "devinfo",
+             _devops("repositories", [_repo(commits=[dict(_COMMIT, issueKeys=[f"JJ-{n}" for n in range(501)])])]),
+             "repositories", "limit is 500"),
+    BadInput("builds is a mapping, not a list", "build_info", _devops("builds", {"pipelineId": "x"}), "builds",
+             "must be a list"),
+    BadInput("builds is text but not JSON", "build_info", _devops("builds", "[{not json"), "builds", "not JSON"),
+    BadInput("state=present without builds", "build_info", _devops("builds", None), "builds", "required"),
+    BadInput("api_url without scheme", "build_info", _devops("builds", [_build()], api_url="api.atlassian.com"),
+             "api_url", "absolute http"),
+    BadInput("JIRA_API_URL env not UTF-8", "build_info",
+             {k: v for k, v in _devops("builds", [_build()]).items() if k != "api_url"}, "api_url", "absolute http",
+             env={"JIRA_API_URL": b"https://api.\xff\xfe.example.com"}),
+    BadInput("unknown state 'done'", "deployment_info",
+             _devops("deployments", [_deployment(state="done")]), "deployments",
+             r"deployments\[0\]\.state: 'done' is not one of"),
+    BadInput("missing required environment", "deployment_info",
+             _devops("deployments", [_without(_deployment(), "environment")]), "deployments",
+             r"deployments\[0\]\.environment: is required"),
+    BadInput("gating_timeout zero", "deployment_info",
+             _devops("deployments", [_deployment()], wait_for_gating=True, gating_timeout=0), "gating_timeout",
+             "positive"),
+    BadInput("invalid commit issue key", "devinfo",
+             _devops("repositories", [_repo(commits=[dict(_COMMIT, issueKeys=["jj 12"])])]), "repositories",
+             r"repositories\[0\]\.commits\[0\]\.issueKeys"),
+    BadInput("more than 10 files on a commit", "devinfo",
+             _devops("repositories", [_repo(commits=[dict(_COMMIT, files=[
+                 {"path": f"f{n}", "url": f"https://git.example.com/f{n}", "changeType": "MODIFIED",
+                  "linesAdded": 1, "linesRemoved": 0} for n in range(11)])])]), "repositories", "limit is 10"),
+    BadInput("repository without id", "devinfo", _devops("repositories", [_without(_repo(), "id")]),
+             "repositories", r"repositories\[0\]\.id: is required"),
+    BadInput("unknown operation_type", "devinfo", _devops("repositories", [_repo()], operation_type="BULK"),
+             "operation_type", "BULK"),
+    BadInput("flag without id", "feature_flag", _devops("flags", [_without(_flag(), "id")]), "flags",
+             r"flags\[0\]\.id: is required"),
+    BadInput("state=absent with neither flags nor properties", "feature_flag",
+             _devops("flags", None, state="absent"), "flags", "needs flags"),
+]

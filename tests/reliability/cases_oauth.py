@@ -10,7 +10,7 @@ import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from reliability_support import FaultTarget, run_module
+from reliability_support import BadInput, FaultTarget, run_module
 
 CC = {"client_id": "emu-2lo-client-0001", "client_secret": "emu-2lo-secret-0001-do-not-share"}
 ADMIN_PAT = "admin-pat-0123456789abcdef"
@@ -137,4 +137,127 @@ FAULT_TARGETS = [
                 send=_send_oauth2_client, stored=_stored_oauth2_clients, idempotent=False),
     FaultTarget("oauth2_token POST /oauth/token", "oauth2_token", "/oauth/token", "POST", send=_send_oauth2_token,
                 check=_check_token, idempotent=False, overrides=AUTH_401),
+]
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Bad input for the OAuth modules and applink: nothing sent, no file changed.
+# ---------------------------------------------------------------------------------------------------------------------
+def _cc(**kw):
+    args = {"url": "{url}", "api_url": "{url}", "auth_url": "{url}", "grant_type": "client_credentials",
+            "retry_budget": 5}
+    args.update(CC)
+    args.update(kw)
+    return args
+
+
+def _o1(**kw):
+    args = {"url": "{url}", "consumer_key": "jiraops", "private_key_path": "{tmp}/key.pem", "retry_budget": 5}
+    args.update(kw)
+    return args
+
+
+def _link_args(**kw):
+    args = {"url": "{url}", "username": "admin", "password": "admin", "name": "Ansible",
+            "application_url": "https://ansible.example.com", "consumer_key": "jiraops",
+            "public_key": "{tmp}/pub.pem", "retry_budget": 5}
+    args.update(kw)
+    return args
+
+
+def _dc_client(**kw):
+    args = {"url": "{url}", "token": ADMIN_PAT, "name": "CI server", "redirect_uris": [REDIRECT], "scope": "WRITE",
+            "retry_budget": 5}
+    args.update(kw)
+    return args
+
+
+def _file(name, data, mode=0o600):
+    def setup(ctx):
+        ctx.write(name, data() if callable(data) else data, mode)
+    return setup
+
+
+def _key(ctx):
+    ctx.write("key.pem", keypair()[0], 0o600)
+
+
+def _pub(ctx):
+    ctx.write("pub.pem", keypair()[1], 0o644)
+
+
+def _ec_public():
+    from cryptography.hazmat.primitives.asymmetric import ec  # pylint: disable=import-outside-toplevel
+    return ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def _token_cache_0644(ctx):
+    ctx.write("tokens.json", '{"version": 1, "entries": {}}\n', 0o644)
+
+
+BAD_INPUT = [
+    # oauth2_token
+    BadInput("authorization_code with code but no redirect_uri", "oauth2_token",
+             _cc(grant_type="authorization_code", code="abc123", state="s1"), "redirect_uri", "required"),
+    BadInput("refresh_token grant without a refresh token", "oauth2_token", _cc(grant_type="refresh_token"),
+             "refresh_token", "needs refresh_token"),
+    BadInput("client_credentials without client_secret", "oauth2_token",
+             {k: v for k, v in _cc().items() if k != "client_secret"}, "client_secret", "needs the client secret"),
+    BadInput("unknown grant_type", "oauth2_token", _cc(grant_type="password"), "grant_type", "password"),
+    BadInput("token_cache is corrupt JSON", "oauth2_token", _cc(token_cache="{tmp}/tokens.json"), "token_cache",
+             "", setup=_file("tokens.json", "{not json")),
+    BadInput("token_cache has mode 0644", "oauth2_token", _cc(token_cache="{tmp}/tokens.json"), "token_cache",
+             "0644", setup=_token_cache_0644),
+    BadInput("token_cache in a missing directory", "oauth2_token", _cc(token_cache="{tmp}/nope/tokens.json"),
+             "token_cache", "does not exist"),
+    BadInput("auth_url without scheme", "oauth2_token", _cc(auth_url="auth.atlassian.com"), "auth_url",
+             "absolute http"),
+    # oauth2_client
+    BadInput("redirect_uris without scheme", "oauth2_client", _dc_client(redirect_uris=["ci.example.com/cb"]),
+             "redirect_uris", "absolute http"),
+    BadInput("unknown scope", "oauth2_client", _dc_client(scope="OWNER"), "scope", "OWNER"),
+    BadInput("missing required name", "oauth2_client", {k: v for k, v in _dc_client().items() if k != "name"},
+             "name", "required"),
+    # oauth1_token
+    BadInput("private_key_path missing", "oauth1_token", _o1(private_key_path="{tmp}/missing.pem"),
+             "private_key_path", "does not exist"),
+    BadInput("private_key_path unreadable (mode 0000)", "oauth1_token", _o1(), "private_key_path", "cannot read",
+             setup=_file("key.pem", lambda: keypair()[0], 0o000), needs_non_root=True),
+    BadInput("private_key is not PEM", "oauth1_token",
+             {k: v for k, v in _o1(private_key="-----BEGIN PRIVATE KEY-----\nnot base64\n-----END PRIVATE KEY-----\n"
+                                   ).items() if k != "private_key_path"}, "private_key", ""),
+    BadInput("private_key and private_key_path both", "oauth1_token", _o1(private_key=keypair()[0]),
+             "private_key", "", setup=_key),
+    BadInput("token_store is corrupt JSON", "oauth1_token", _o1(token_store="{tmp}/store.json"), "token_store",
+             "not valid JSON", setup=lambda ctx: (_key(ctx), ctx.write("store.json", "{oops", 0o600))),
+    BadInput("token_store has mode 0644", "oauth1_token", _o1(token_store="{tmp}/store.json"), "token_store",
+             "0644", setup=lambda ctx: (_key(ctx), ctx.write("store.json", "{}", 0o644))),
+    BadInput("verifier without request_token", "oauth1_token", _o1(verifier="123456"), "request_token", "",
+             setup=_key),
+    # applink
+    BadInput("public_key is not PEM", "applink", _link_args(public_key="-----BEGIN PUBLIC KEY-----\nzz\n"
+                                                            "-----END PUBLIC KEY-----\n"), "public_key", ""),
+    BadInput("public_key is an EC key (wrong key type)", "applink", _link_args(), "public_key", "RSA",
+             setup=_file("pub.pem", _ec_public)),
+    BadInput("public_key file not UTF-8", "applink", _link_args(), "public_key", "",
+             setup=_file("pub.pem", bytes(range(128, 256)) * 4)),
+    BadInput("application_url without scheme", "applink", _link_args(application_url="ansible.example.com"),
+             "application_url", "absolute http", setup=_pub),
+    BadInput("missing required name", "applink", {k: v for k, v in _link_args().items() if k != "name"}, "name",
+             "required", setup=_pub),
+    BadInput("unknown state", "applink", _link_args(state="gone"), "state", "gone", setup=_pub),
+    # conflicting auth options (auth_method=auto must not guess); the api module stands for every Jira module
+    BadInput("conflicting auth: consumer_key and username", "api",
+             {"url": "{url}", "path": "/rest/api/2/myself", "consumer_key": "jiraops",
+              "private_key_path": "{tmp}/key.pem", "access_token": "tok", "username": "alice",
+              "password": "alice-password"}, "auth_method", "cannot choose", setup=_key),
+    BadInput("conflicting auth: client_id and token", "api",
+             {"url": "{url}", "api_url": "{url}", "auth_url": "{url}", "path": "/rest/api/2/myself",
+              "client_id": CC["client_id"], "client_secret": CC["client_secret"],
+              "token": "alice-pat-0123456789abcdef"}, "auth_method", "cannot choose"),
+    # cloud_id
+    BadInput("url without scheme", "cloud_id", {"url": "example.atlassian.net", "source": "tenant_info"}, "url",
+             "absolute http"),
+    BadInput("unknown source", "cloud_id", {"url": "{url}", "source": "dns"}, "source", "dns"),
 ]
