@@ -201,7 +201,9 @@ class OAuth1Signer:
         self._callback = callback
 
     def sign(self, request):
-        auth = _libraries()["OAuth1"](self.consumer_key, signature_method=SIGNATURE_METHOD, signature_type="AUTH_HEADER",
+        oauth1 = _libraries()["OAuth1"]
+        # signature_type: oauthlib.oauth1.SIGNATURE_TYPE_AUTH_HEADER
+        auth = oauth1(self.consumer_key, signature_method=SIGNATURE_METHOD, signature_type="AUTH_HEADER",
                       rsa_key=self._pem, resource_owner_key=self._token, verifier=self._verifier,
                       callback_uri=self._callback)
         return auth(request)
