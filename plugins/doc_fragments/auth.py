@@ -11,11 +11,15 @@ options:
       - How to authenticate.
       - V(auto) picks the method whose options were given (O(username)/O(password) means V(basic), O(token)
         means V(bearer), O(consumer_key)/O(private_key)/O(private_key_path)/O(access_token) means V(oauth1),
-        none means V(none)); options for more than one method is an error that names them.
+        O(client_id)/O(client_secret) means V(client_credentials), and with O(refresh_token) as well
+        V(refresh_token); none means V(none)); options for more than one method is an error that names them.
+      - V(client_credentials) and V(refresh_token) obtain OAuth 2.0 access tokens themselves, through
+        O(token_cache) when it is set. Set V(refresh_token) explicitly when the user's grant is only in
+        O(token_cache) (no O(refresh_token) given).
       - If not set, the environment variable E(JIRA_AUTH_METHOD) is used.
     type: str
     default: auto
-    choices: [auto, none, basic, bearer, oauth1]
+    choices: [auto, none, basic, bearer, client_credentials, oauth1, refresh_token]
   username:
     description:
       - User name (Server / Data Center) or account e-mail (Cloud) for V(basic) auth.
@@ -57,4 +61,60 @@ options:
         run as the Jira user who approved it.
       - If not set, the environment variable E(JIRA_ACCESS_TOKEN) is used.
     type: str
+  provider:
+    description:
+      - OAuth 2.0 provider for the V(client_credentials) and V(refresh_token) methods.
+      - V(cloud) is Atlassian's cloud (tokens from O(api_url) for client credentials and O(auth_url) for a
+        user's grant); Jira Cloud accepts these tokens only through the gateway, so site paths are sent to
+        C({api_url}/ex/jira/{cloud_id}/...) and O(cloud_id) is required for them.
+      - V(datacenter) is a Jira Data Center 8.22+ site at O(url) (C(/rest/oauth2/latest/token)); site paths go
+        to O(url).
+      - If not set, the environment variable E(JIRA_OAUTH2_PROVIDER) is used.
+    type: str
+    default: cloud
+    choices: [cloud, datacenter]
+  client_id:
+    description:
+      - OAuth 2.0 client id (Jira Cloud OAuth credentials, a developer-console app, or a Data Center incoming
+        link).
+      - If not set, the environment variable E(JIRA_CLIENT_ID) is used.
+    type: str
+  client_secret:
+    description:
+      - OAuth 2.0 client secret that goes with O(client_id).
+      - If not set, the environment variable E(JIRA_CLIENT_SECRET) is used.
+    type: str
+  refresh_token:
+    description:
+      - A user's OAuth 2.0 refresh token, for V(refresh_token) auth.
+      - Refresh tokens rotate, each use returns a new one and the old one stops working after a short reuse
+        interval. With O(token_cache) the newest one is kept there and used instead of this value as long as
+        this value belongs to the same grant; without O(token_cache) this value works only once.
+      - If not set, the environment variable E(JIRA_REFRESH_TOKEN) is used.
+    type: str
+  audience:
+    description:
+      - Audience sent with client-credentials requests to Atlassian's cloud.
+      - If not set, the environment variable E(JIRA_OAUTH2_AUDIENCE) is used.
+    type: str
+    default: api.atlassian.com
+  token_cache:
+    description:
+      - Path of the OAuth 2.0 token store, a JSON file that must be readable by its owner only (0600; a looser
+        mode is refused). Its directory must exist. Created when missing.
+      - Tokens are kept per provider, client id, grant kind and token URL. A valid cached access token is
+        reused, one with less than O(min_ttl) seconds left is replaced, and a rotated refresh token is written
+        to the file before the new access token is used. Writes are atomic and made under an exclusive lock on
+        C(<token_cache>.lock), so all forks and tasks of a play share one token per credential.
+      - Keep one file per user when several users authorize the same app.
+      - The store is updated in check mode too when a token had to be obtained, since a rotated refresh token
+        that was not kept would end the grant.
+      - If not set, the environment variable E(JIRA_TOKEN_CACHE) is used.
+    type: path
+  min_ttl:
+    description:
+      - A cached OAuth 2.0 access token is reused only while it has more than this many seconds left.
+      - If not set, the environment variable E(JIRA_TOKEN_MIN_TTL) is used.
+    type: int
+    default: 60
 """

@@ -143,8 +143,16 @@ class JiraClient:
     # -- URLs ---------------------------------------------------------------------------------------------
     def site_base(self):
         """Where site REST paths go: the site itself, or the cloud gateway when only a cloud id is known."""
-        if self.cloud_id and (not self.url or getattr(self.auth, "uses_gateway", False)):
+        gateway = getattr(self.auth, "uses_gateway", False)
+        if self.cloud_id and (not self.url or gateway):
             return f"{self.api_url}/ex/jira/{self.cloud_id}"
+        if gateway:
+            raise OptionError(
+                "cloud_id",
+                "Jira Cloud accepts OAuth 2.0 access tokens only through the API gateway "
+                "{api_url}/ex/jira/{cloud_id}: give cloud_id (module jiraops.integration.cloud_id finds it), "
+                "or provider=datacenter for a Jira Data Center site",
+            )
         if not self.url:
             raise OptionError("url", "the Jira site URL is required (or set JIRA_URL, or give cloud_id)")
         return self.url

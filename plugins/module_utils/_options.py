@@ -12,6 +12,10 @@ from ansible.module_utils.basic import env_fallback
 from ansible_collections.jiraops.integration.plugins.module_utils._auth import AUTH_METHODS, select_auth
 # Importing an auth method's module registers it.
 from ansible_collections.jiraops.integration.plugins.module_utils._auth_oauth1 import OAuth1Auth  # noqa: F401  pylint: disable=unused-import
+from ansible_collections.jiraops.integration.plugins.module_utils._auth_oauth2 import (  # noqa: F401  pylint: disable=unused-import
+    ClientCredentialsAuth,
+    RefreshTokenAuth,
+)
 from ansible_collections.jiraops.integration.plugins.module_utils._client import (
     DEFAULT_API_URL,
     DEFAULT_AUTH_URL,
@@ -51,6 +55,15 @@ AUTH_OPTIONS = {
     "username": {"type": "str", "fallback": _env("JIRA_USERNAME")},
     "password": {"type": "str", "fallback": _env("JIRA_PASSWORD", "JIRA_API_TOKEN"), "no_log": True},
     "token": {"type": "str", "fallback": _env("JIRA_TOKEN"), "no_log": True},
+    # OAuth 2.0 (client_credentials and refresh_token methods, and the oauth2_token module)
+    "provider": {"type": "str", "fallback": _env("JIRA_OAUTH2_PROVIDER"), "default": "cloud",
+                 "choices": ["cloud", "datacenter"]},
+    "client_id": {"type": "str", "fallback": _env("JIRA_CLIENT_ID"), "no_log": False},
+    "client_secret": {"type": "str", "fallback": _env("JIRA_CLIENT_SECRET"), "no_log": True},
+    "refresh_token": {"type": "str", "fallback": _env("JIRA_REFRESH_TOKEN"), "no_log": True},
+    "audience": {"type": "str", "fallback": _env("JIRA_OAUTH2_AUDIENCE"), "default": "api.atlassian.com"},
+    "token_cache": {"type": "path", "fallback": _env("JIRA_TOKEN_CACHE"), "no_log": False},
+    "min_ttl": {"type": "int", "fallback": _env("JIRA_TOKEN_MIN_TTL"), "default": 60},
     # OAuth 1.0a (Jira Server / Data Center application links). The consumer key and a key *path* only look secret.
     "consumer_key": {"type": "str", "fallback": _env("JIRA_CONSUMER_KEY"), "no_log": False},
     "private_key": {"type": "str", "fallback": _env("JIRA_PRIVATE_KEY"), "no_log": True},

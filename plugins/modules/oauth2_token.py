@@ -1,0 +1,329 @@
+#!/usr/bin/python
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: oauth2_token
+short_description: Obtain OAuth 2.0 access tokens for Jira Cloud or Jira Data Center
+version_added: 0.1.0
+description:
+  - Obtains an OAuth 2.0 access token with client credentials (2LO, Jira Cloud OAuth credentials or a Data
+    Center service client), with an authorization code (3LO, a user approves the app), or with a refresh token.
+  - For O(grant_type=authorization_code) without O(code) it only builds the URL the user must open, with a
+    fresh random O(state) (and PKCE values for Data Center), and changes nothing. With O(code) it checks the
+    state and exchanges the code for tokens.
+  - With O(token_cache) the tokens are kept in a shared store (see O(token_cache)). A cached access token with
+    more than O(min_ttl) seconds left is returned without any request, an expiring one is replaced, and a rotated
+    refresh token is written to the store before the module returns.
+  - Other modules of the collection obtain tokens themselves (O(auth_method=client_credentials) or
+    V(refresh_token)); use this module to hand a token to other tools, or to run the authorization code flow
+    (the role P(jiraops.integration.oauth2_authorize#role) wraps it).
+author: jiraops maintainers (@jiraops)
+extends_documentation_fragment:
+  - jiraops.integration.connection
+  - jiraops.integration.auth
+  - jiraops.integration.attributes
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: partial
+    details:
+      - A cached token with more than O(min_ttl) seconds left is returned as in a normal run.
+      - No token is requested and no code is exchanged in check mode (a refresh would rotate the refresh token);
+        the module reports C(changed=true) and returns no token when it would have requested one.
+      - Building the authorize URL works the same in check mode.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: none
+options:
+  grant_type:
+    description:
+      - V(client_credentials) uses O(client_id) and O(client_secret) only.
+      - V(authorization_code) builds the authorize URL (without O(code)) or exchanges O(code).
+      - V(refresh_token) refreshes the user's grant held in O(token_cache) or given as O(refresh_token).
+    type: str
+    default: client_credentials
+    choices: [client_credentials, authorization_code, refresh_token]
+  scopes:
+    description:
+      - Scopes to request.
+      - For V(authorization_code) with O(provider=cloud), the 3LO scopes of the app, for example
+        V(read:jira-work), V(write:jira-work), V(read:jira-user); add V(offline_access) to receive a refresh
+        token.
+      - For O(provider=datacenter), exactly one of V(READ), V(WRITE), V(ADMIN), V(SYSTEM_ADMIN).
+      - For V(client_credentials), optional, a subset of the credentials' scopes.
+    type: list
+    elements: str
+  redirect_uri:
+    description:
+      - The callback URL registered for the app. Required for V(authorization_code); the exchange must send the
+        same value as the authorize URL.
+    type: str
+  code:
+    description:
+      - The authorization code, or better the whole URL the browser was redirected to
+        (C(https://app.example.com/callback?code=...&state=...)). Then its C(state) is checked against O(state)
+        and an error redirect (for example the user pressed Deny) is reported clearly.
+      - Codes work once and expire after a few minutes.
+    type: str
+  state:
+    description:
+      - Without O(code), the state to put in the authorize URL; a random one is generated when omitted.
+      - With O(code), the state returned by the first step; it must equal the C(state) of the redirect URL.
+    type: str
+  code_verifier:
+    description:
+      - PKCE code verifier returned by the first step (O(provider=datacenter)); sent with the code exchange.
+    type: str
+notes:
+  - The module returns secrets by name (RV(access_token), RV(refresh_token), RV(code_verifier)); use
+    C(no_log=true) on the task, as in the examples. Secret options are never shown.
+  - Jira Cloud accepts OAuth 2.0 access tokens only through C({api_url}/ex/jira/{cloud_id}); find the cloud id
+    with M(jiraops.integration.cloud_id).
+  - Jira Data Center is an OAuth 2.0 provider from version 8.22 (incoming links, M(jiraops.integration.oauth2_client)).
+seealso:
+  - module: jiraops.integration.cloud_id
+  - module: jiraops.integration.oauth2_client
+  - name: OAuth 2.0 (3LO) apps
+    description: Atlassian's guide to the authorization code grant and rotating refresh tokens.
+    link: https://developer.atlassian.com/cloud/jira/platform/oauth-2-3lo-apps/
+  - name: Jira OAuth 2.0 provider API
+    description: Jira Data Center's OAuth 2.0 authorization server.
+    link: https://confluence.atlassian.com/adminjiraserver/jira-oauth-2-0-provider-api-1115659070.html
+"""
+
+EXAMPLES = r"""
+- name: Client credentials (Jira Software Cloud OAuth credentials), cached for the whole play
+  jiraops.integration.oauth2_token:
+    client_id: "{{ jira_client_id }}"
+    client_secret: "{{ vault_jira_client_secret }}"
+    token_cache: /var/lib/awx/projects/jira/tokens.json
+  register: cc
+  no_log: true
+
+- name: First step of 3LO, build the URL the user opens
+  jiraops.integration.oauth2_token:
+    grant_type: authorization_code
+    client_id: "{{ jira_app_client_id }}"
+    redirect_uri: https://ci.example.com/oauth/callback
+    scopes: [read:jira-work, write:jira-work, read:jira-user, offline_access]
+  register: start
+
+- name: Second step, exchange the code from the URL the browser landed on and keep the tokens
+  jiraops.integration.oauth2_token:
+    grant_type: authorization_code
+    client_id: "{{ jira_app_client_id }}"
+    client_secret: "{{ vault_jira_app_client_secret }}"
+    redirect_uri: https://ci.example.com/oauth/callback
+    code: "{{ redirect_url }}"
+    state: "{{ start.state }}"
+    token_cache: ~/.jiraops/tokens.json
+  no_log: true
+
+- name: A valid access token from the user's grant (refreshed and rotated when it is about to expire)
+  jiraops.integration.oauth2_token:
+    grant_type: refresh_token
+    client_id: "{{ jira_app_client_id }}"
+    client_secret: "{{ vault_jira_app_client_secret }}"
+    token_cache: ~/.jiraops/tokens.json
+    min_ttl: 300
+  register: user_token
+  no_log: true
+
+- name: Data Center with PKCE, first step
+  jiraops.integration.oauth2_token:
+    provider: datacenter
+    url: https://jira.example.com
+    grant_type: authorization_code
+    client_id: "{{ dc_client_id }}"
+    redirect_uri: https://ci.example.com/oauth/callback
+    scopes: [WRITE]
+  register: dc_start
+  no_log: true  # the result holds the PKCE code_verifier
+"""
+
+RETURN = r"""
+access_token:
+  description: The access token. A secret returned by name; use C(no_log) on the task.
+  returned: when a token was obtained or a valid one was cached
+  type: str
+token_type:
+  description: Token type, C(Bearer).
+  returned: when RV(access_token) is returned
+  type: str
+  sample: Bearer
+expires_at:
+  description: When the access token expires, in seconds since the epoch (UTC).
+  returned: when RV(access_token) is returned
+  type: int
+  sample: 1767225600
+expires_in:
+  description: Seconds of validity the access token has left.
+  returned: when RV(access_token) is returned
+  type: int
+  sample: 899
+scopes:
+  description: Scopes the access token grants.
+  returned: when RV(access_token) is returned
+  type: list
+  elements: str
+  sample: [read:jira-work, write:jira-work]
+refresh_token:
+  description:
+    - The refresh token the server issued with this reply (authorization code exchange with V(offline_access),
+      or a refresh, which rotates it). A secret returned by name.
+    - Without O(token_cache) this is the only copy of the new refresh token; the previous one no longer works.
+  returned: when one was issued by this run
+  type: str
+cached:
+  description: Whether RV(access_token) came from O(token_cache) without a request.
+  returned: when RV(access_token) is returned
+  type: bool
+  sample: false
+authorize_url:
+  description: The URL the user opens to approve the app (first step of V(authorization_code)).
+  returned: when O(grant_type=authorization_code) and no O(code)
+  type: str
+  sample: https://auth.atlassian.com/authorize?audience=api.atlassian.com&client_id=...&state=...
+state:
+  description: The state in RV(authorize_url); pass it as O(state) with the code.
+  returned: when O(grant_type=authorization_code) and no O(code)
+  type: str
+code_verifier:
+  description: PKCE code verifier to pass with the code (Data Center). A secret returned by name.
+  returned: when O(grant_type=authorization_code), no O(code) and O(provider=datacenter)
+  type: str
+code_challenge:
+  description: The PKCE code challenge in RV(authorize_url).
+  returned: when O(grant_type=authorization_code), no O(code) and O(provider=datacenter)
+  type: str
+code_challenge_method:
+  description: The PKCE method, C(S256).
+  returned: when O(grant_type=authorization_code), no O(code) and O(provider=datacenter)
+  type: str
+  sample: S256
+"""
+
+from ansible_collections.jiraops.integration.plugins.module_utils._auth import NoAuth
+from ansible_collections.jiraops.integration.plugins.module_utils._errors import OptionError
+from ansible_collections.jiraops.integration.plugins.module_utils._module import JiraModule
+from ansible_collections.jiraops.integration.plugins.module_utils._options import build_client
+from ansible_collections.jiraops.integration.plugins.module_utils._oauth2 import (
+    DC_SCOPES,
+    KIND_CLIENT,
+    KIND_USER,
+    TokenEndpoint,
+    TokenSource,
+    authorize_url,
+    new_pkce,
+    new_state,
+    parse_callback,
+)
+from ansible_collections.jiraops.integration.plugins.module_utils._token_store import TokenStore
+
+
+def _require(params, *names, why):
+    for name in names:
+        if params.get(name) in (None, "", []):
+            raise OptionError(name, f"required {why}")
+
+
+def _check_scopes(params):
+    scopes = params.get("scopes") or []
+    if params["provider"] == "datacenter" and (len(scopes) != 1 or scopes[0] not in DC_SCOPES):
+        raise OptionError("scopes", f"provider=datacenter takes exactly one of {', '.join(DC_SCOPES)}, got {scopes}")
+    return scopes
+
+
+def start_authorization(module, client):
+    p = module.params
+    _require(p, "client_id", "redirect_uri", "scopes", why="to build the authorize URL")
+    scopes = _check_scopes(p)
+    state = p["state"] or new_state()
+    result = {"changed": False, "state": state}
+    challenge = None
+    if p["provider"] == "datacenter":
+        verifier, challenge = new_pkce()
+        result.update(code_verifier=verifier, code_challenge=challenge, code_challenge_method="S256")
+    result["authorize_url"] = authorize_url(client, p["provider"], p["client_id"], p["redirect_uri"], scopes, state,
+                                            code_challenge=challenge, audience=p["audience"])
+    return result
+
+
+def exchange_code(module, endpoint, store):
+    p = module.params
+    _require(p, "client_secret", "redirect_uri", why="to exchange the authorization code")
+    code, checked = parse_callback(p["code"], p["state"])
+    if not checked:
+        module.warn("state was not checked: pass the whole redirect URL as code so that its state is compared "
+                    "with the state of the authorization request")
+    if module.check_mode:
+        return {"changed": True, "msg": "check mode: would exchange the authorization code (codes work once)"}
+    token = endpoint.request("authorization_code", code=code, redirect_uri=p["redirect_uri"],
+                             code_verifier=p["code_verifier"])
+    TokenSource(endpoint, KIND_USER, store=store, min_ttl=p["min_ttl"]).start_chain(token)
+    result = dict(token.result(), changed=True, cached=False)
+    if token.refresh_token:
+        result["refresh_token"] = token.refresh_token
+    elif p["provider"] == "cloud":
+        module.warn("no refresh token was issued: add the offline_access scope to keep access beyond "
+                    f"{result['expires_in']}s")
+    return result
+
+
+def get_token(module, endpoint, store):
+    p = module.params
+    kind = KIND_CLIENT if p["grant_type"] == "client_credentials" else KIND_USER
+    if kind == KIND_USER and not p["refresh_token"] and store is None:
+        raise OptionError("refresh_token", "grant_type=refresh_token needs refresh_token or a token_cache holding "
+                                           "the user's grant")
+    source = TokenSource(endpoint, kind, store=store, min_ttl=p["min_ttl"], refresh_token=p["refresh_token"],
+                         scopes=p["scopes"], warn=module.warn)
+    if module.check_mode:
+        token = source.cached()
+        if token is None:
+            return {"changed": True, "msg": "check mode: would request a new access token"}
+        return dict(token.result(), changed=False, cached=True)
+    token, obtained = source.get()
+    result = dict(token.result(), changed=obtained, cached=not obtained)
+    if obtained and kind == KIND_USER:
+        result["refresh_token"] = token.refresh_token
+        if store is None:
+            module.warn("the refresh token rotated and no token_cache is set: keep the new refresh_token from this "
+                        "result, the one given no longer works")
+    return result
+
+
+def run(module):
+    p = module.params
+    # Token requests authenticate with the client credentials in the body, not with an auth method.
+    client = module.use_client(build_client(module.connection_params(), log=module.debug, auth=NoAuth(p)))
+    for name in ("client_secret", "refresh_token", "code_verifier"):
+        client.redactor.add(p.get(name))
+    if p["grant_type"] == "authorization_code" and not p["code"]:
+        return start_authorization(module, client)
+    endpoint = TokenEndpoint(client, p["provider"], p["client_id"], p["client_secret"], p["audience"])
+    store = TokenStore(p["token_cache"], module=module) if p["token_cache"] else None
+    if p["grant_type"] == "authorization_code":
+        return exchange_code(module, endpoint, store)
+    return get_token(module, endpoint, store)
+
+
+def main():
+    module = JiraModule(
+        argument_spec=dict(
+            grant_type=dict(type="str", default="client_credentials",
+                            choices=["client_credentials", "authorization_code", "refresh_token"]),
+            scopes=dict(type="list", elements="str"),
+            redirect_uri=dict(type="str"),
+            code=dict(type="str", no_log=True),
+            state=dict(type="str", no_log=False),
+            code_verifier=dict(type="str", no_log=True),
+        ),
+        supports_check_mode=True,
+    )
+    module.run(run)
+
+
+if __name__ == "__main__":
+    main()
