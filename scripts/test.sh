@@ -2,14 +2,15 @@
 # scripts/test.sh -- run every test of the collection on this machine; .ci/run calls it.
 #
 #   scripts/test.sh            everything: pytest (unit + functional, emulator over real HTTP),
-#                              ansible-test integration (playbooks against the emulator), sanity, ansible-lint,
+#                              ansible-test integration (playbooks against the emulator), the roles' Molecule
+#                              scenarios (scripts/molecule.sh), sanity, ansible-lint,
 #                              docs-lint (antsibull-docs + antsibull-changelog lint)
-#   scripts/test.sh --quick    pytest and integration only (for iterating)
+#   scripts/test.sh --quick    pytest and integration only (for iterating; no Molecule)
 #   PYTEST_ARGS="-k client" scripts/test.sh --quick
 #
 # Sets up .venv itself (scripts/setup.sh), copies the collection into .build/collections/ansible_collections/...
 # (ansible-test needs that layout), starts the emulator on a free loopback port, and ends with one line
-# "total: N passed, N failed" counting pytest tests, integration targets and static checks.
+# "total: N passed, N failed" counting pytest tests, integration targets, Molecule scenarios and static checks.
 set -euo pipefail
 . "$(dirname "$0")/setup.sh"
 . "$REPO/scripts/emulator.sh"
@@ -67,7 +68,20 @@ set -e
 emulator_stop
 if [[ $rc -eq 0 ]]; then record integration "$targets" 0 $((SECONDS - start)); else record integration 0 1 $((SECONDS - start)); fi
 
-# 3. Static checks.
+# 3. Molecule: one scenario per role against its own emulator (scripts/molecule.sh), each counted.
+if [[ $quick -eq 0 ]]; then
+    start=$SECONDS
+    set +e
+    bash "$REPO/scripts/molecule.sh" 2>&1 | tee "$BUILD_DIR/molecule.log"
+    rc=${PIPESTATUS[0]}
+    set -e
+    read -r p f < <(sed -n 's/^molecule: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$BUILD_DIR/molecule.log" | tail -n 1)
+    p=${p:-0} f=${f:-0}
+    if [[ $rc -ne 0 && $f -eq 0 ]]; then f=1; fi
+    record molecule "$p" "$f" $((SECONDS - start))
+fi
+
+# 4. Static checks.
 if [[ $quick -eq 0 ]]; then
     for check in sanity lint docs-lint; do
         start=$SECONDS

@@ -60,6 +60,10 @@ notes:
     O(retry_budget), C(Retry-After) honoured).
   - Jira ignores, without failing, an update whose sequence number is not newer than the stored one; such an
     entity still counts as accepted.
+  - >-
+    In the result's C(invocation) (shown with C(-vvv)), an entity list of more than 10 entities is echoed as its
+    count, for example C(<10000 builds>), not in full; the outcome for each entity is in RV(accepted) and
+    RV(rejected). Secret options stay masked there as everywhere.
   - The OAuth 2.0 token needs the API's write scope (for example C(write:build:jira-software)), and its read
     scope for the reads this module makes (deletion by key, gating status).
 seealso:

@@ -13,32 +13,33 @@ from urllib.parse import parse_qsl
 from ansible_collections.jiraops.integration.plugins.module_utils._auth import AuthMethod, register
 from ansible_collections.jiraops.integration.plugins.module_utils._errors import OptionError
 
-try:
-    from oauthlib.oauth1 import SIGNATURE_RSA, SIGNATURE_TYPE_AUTH_HEADER
-    from requests_oauthlib import OAuth1
-    HAS_OAUTHLIB = True
-    OAUTHLIB_IMPORT_ERROR = None
-except ImportError as exc:  # pragma: no cover - exercised only without the libraries
-    HAS_OAUTHLIB = False
-    OAUTHLIB_IMPORT_ERROR = exc
-    SIGNATURE_RSA = "RSA-SHA1"
+# The signing libraries are imported on first use, not with this file: every module that talks to Jira imports it
+# (it registers auth_method=oauth1), and most never sign with OAuth 1.0a. Importing oauthlib, PyJWT and cryptography
+# up front cost each such module tens of milliseconds.
+_LIBS = {}
 
-try:
-    import jwt  # noqa: F401  pylint: disable=unused-import  # oauthlib signs RSA-SHA1 through PyJWT
-    HAS_PYJWT = True
-except ImportError:  # pragma: no cover
-    HAS_PYJWT = False
 
-try:
-    from ansible_collections.jiraops.integration.plugins.module_utils._keys import (
-        HAS_CRYPTOGRAPHY,
-        KeyMaterialError,
-        load_private_key,
-    )
-except ImportError:  # pragma: no cover
-    HAS_CRYPTOGRAPHY = False
+def _libraries():
+    """``{"OAuth1": class or None, "pyjwt": bool, "keys": _keys module or None}``, imported once."""
+    if not _LIBS:
+        try:
+            from requests_oauthlib import OAuth1  # pylint: disable=import-outside-toplevel
+        except ImportError:  # pragma: no cover - exercised only without the libraries
+            OAuth1 = None
+        try:
+            import jwt  # noqa: F401  pylint: disable=unused-import,import-outside-toplevel  # RSA-SHA1 goes through it
+            pyjwt = True
+        except ImportError:  # pragma: no cover
+            pyjwt = False
+        try:
+            from ansible_collections.jiraops.integration.plugins.module_utils import _keys  # pylint: disable=import-outside-toplevel
+        except ImportError:  # pragma: no cover
+            _keys = None
+        _LIBS.update(OAuth1=OAuth1, pyjwt=pyjwt, keys=_keys if _keys is not None and _keys.HAS_CRYPTOGRAPHY else None)
+    return _LIBS
 
-SIGNATURE_METHOD = SIGNATURE_RSA  # "RSA-SHA1": the only method Jira's OAuth 1.0a provider accepts
+
+SIGNATURE_METHOD = "RSA-SHA1"  # oauthlib.oauth1.SIGNATURE_RSA, "RSA-SHA1": the only method Jira's OAuth 1.0a provider accepts
 
 # What each oauth_problem (the OAuth Problem Reporting extension Jira implements) means for the user, by stage:
 # "request" (request-token), "access" (access-token) or "resource" (a signed REST call).
@@ -142,11 +143,12 @@ def explain_problem(problem, details=None, stage="resource", consumer_key=None):
 def check_libraries():
     """Raise OptionError naming what is missing for RSA-SHA1 signing."""
     missing = []
-    if not HAS_OAUTHLIB:
+    libs = _libraries()
+    if libs["OAuth1"] is None:
         missing.append("oauthlib and requests-oauthlib")
-    if not HAS_PYJWT:
+    if not libs["pyjwt"]:
         missing.append("PyJWT (oauthlib signs RSA-SHA1 through it)")
-    if not HAS_CRYPTOGRAPHY:
+    if libs["keys"] is None:
         missing.append("cryptography")
     if missing:
         raise OptionError("auth_method", "OAuth 1.0a needs the Python libraries " + ", ".join(missing)
@@ -171,9 +173,11 @@ def read_private_key(params):
             raise OptionError(option, f"{path} does not exist") from None
         except (OSError, UnicodeDecodeError) as exc:
             raise OptionError(option, f"cannot read {path}: {exc.__class__.__name__}") from None
+    check_libraries()
+    keys = _libraries()["keys"]
     try:
-        load_private_key(content)
-    except KeyMaterialError as exc:
+        keys.load_private_key(content)
+    except keys.KeyMaterialError as exc:
         where = f"{path}: " if path else ""
         raise OptionError(option, f"{where}{exc}") from None
     return content
@@ -197,7 +201,9 @@ class OAuth1Signer:
         self._callback = callback
 
     def sign(self, request):
-        auth = OAuth1(self.consumer_key, signature_method=SIGNATURE_METHOD, signature_type=SIGNATURE_TYPE_AUTH_HEADER,
+        oauth1 = _libraries()["OAuth1"]
+        # signature_type: oauthlib.oauth1.SIGNATURE_TYPE_AUTH_HEADER
+        auth = oauth1(self.consumer_key, signature_method=SIGNATURE_METHOD, signature_type="AUTH_HEADER",
                       rsa_key=self._pem, resource_owner_key=self._token, verifier=self._verifier,
                       callback_uri=self._callback)
         return auth(request)

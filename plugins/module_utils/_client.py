@@ -211,7 +211,8 @@ class JiraClient:
             if authenticate and self.auth is not None:
                 prepared = self.auth.apply(prepared) or prepared
             self.requests_made += 1
-            self.debug(f"{method} {display} attempt {policy.retries + 1}")
+            if self._log:
+                self.debug(f"{method} {display} attempt {policy.retries + 1}")
             try:
                 raw = self.session.send(prepared, timeout=self.timeout, allow_redirects=False)
             except requests.exceptions.SSLError as exc:

@@ -530,6 +530,8 @@ def run(module, api):
     params = module.params
     state = params["state"]
     entities = entity_list(params.get(api.kind), api.kind)
+    if entities:
+        module.summarise_option(api.kind, len(entities))
     properties = params.get("properties")
     errors = schema.validate_request(properties, params.get("provider_metadata"))
     if state == "present":

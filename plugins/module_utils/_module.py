@@ -26,6 +26,39 @@ class JiraModule(AnsibleModule):
         # Module options named like an auth option but meaning something else (applink's consumer_key is the
         # link's consumer, not the caller's credentials): auth selection must not see them.
         self._own_options = [name for name in (argument_spec or {}) if name in spec and name in auth_option_names()]
+        self._summaries = {}
+
+    # Up to this many entities an option is echoed in full in ``invocation``; beyond it, as a count.
+    ECHO_LIMIT = 10
+
+    def summarise_option(self, name, count):
+        """Echo list option ``name`` in ``invocation.module_args`` as ``<count name>`` when it holds many entities.
+
+        Ansible echoes every option back by default; for thousands of entities that is megabytes of output that
+        Ansible then has to encode, read and keep (and -vvv shows it all), while the module returns the outcome
+        for each entity anyway.
+        """
+        if count > self.ECHO_LIMIT:
+            self._summaries[name] = f"<{count} {name}>"
+
+    def invocation(self):
+        """``invocation`` as AnsibleModule returns it, with the summarised options shortened.
+
+        AnsibleModule still masks no_log values in it (and everywhere else in the result) before output.
+        """
+        args = dict(self.params)
+        args.update((name, text) for name, text in self._summaries.items() if name in args)
+        return {"module_args": args}
+
+    def exit_json(self, **kwargs):
+        if getattr(self, "_summaries", None) and "invocation" not in kwargs:
+            kwargs["invocation"] = self.invocation()
+        super().exit_json(**kwargs)
+
+    def fail_json(self, msg, **kwargs):
+        if getattr(self, "_summaries", None) and "invocation" not in kwargs:
+            kwargs["invocation"] = self.invocation()
+        super().fail_json(msg, **kwargs)
 
     def connection_params(self):
         """The parameters the client and its auth method are built from."""
@@ -37,8 +70,13 @@ class JiraModule(AnsibleModule):
     @property
     def client(self):
         if self._client is None:
-            self.use_client(build_client(self.connection_params(), log=self.debug))
+            self.use_client(build_client(self.connection_params(), log=self.debug_log()))
         return self._client
+
+    def debug_log(self):
+        """``self.debug`` when debug logging is on (ANSIBLE_DEBUG), else None: the client then skips building and
+        redacting debug lines that AnsibleModule.debug would only throw away."""
+        return self.debug if self._debug else None
 
     def use_client(self, client):
         """Adopt a client (built here or by the module itself) and mask the secrets its auth method knows."""

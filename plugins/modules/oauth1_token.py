@@ -198,7 +198,7 @@ def run(module):
         raise OptionError("url", "the Jira base URL is required (or JIRA_URL)")
 
     def client_for(auth):
-        return module.use_client(build_client(module.connection_params(), log=module.debug, auth=auth))
+        return module.use_client(build_client(module.connection_params(), log=module.debug_log(), auth=auth))
 
     store = TokenStore(p["token_store"], p["url"], p["consumer_key"]) if p["token_store"] else None
     data = store.load() if store else {}

@@ -297,7 +297,7 @@ def get_token(module, endpoint, store):
 def run(module):
     p = module.params
     # Token requests authenticate with the client credentials in the body, not with an auth method.
-    client = module.use_client(build_client(module.connection_params(), log=module.debug, auth=NoAuth(p)))
+    client = module.use_client(build_client(module.connection_params(), log=module.debug_log(), auth=NoAuth(p)))
     for name in ("client_secret", "refresh_token", "code_verifier"):
         client.redactor.add(p.get(name))
     if p["grant_type"] == "authorization_code" and not p["code"]:

@@ -66,6 +66,31 @@ def test_250_builds_go_out_in_3_requests_and_are_all_stored(emu, run_module):
     assert first["lastUpdated"].endswith("Z")
 
 
+def test_invocation_echoes_many_builds_as_a_count_and_still_masks_the_token(emu, run_module):
+    # Given as JSON text, as the module docs suggest for thousands of builds.
+    res = run_module("build_info", args(emu, builds=json.dumps(builds(250)), properties={"ciServer": "eu-1"}))
+    assert not res.failed, res["msg"]
+    echoed = res["invocation"]["module_args"]
+    assert echoed["builds"] == "<250 builds>"
+    assert echoed["token"] == "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
+    assert echoed["properties"] == {"ciServer": "eu-1"} and echoed["cloud_id"] == CLOUD_ID
+    assert TOKEN not in json.dumps(res)
+    # A failure after parsing echoes the count too; the token stays masked.
+    bad = builds(20)
+    bad[3]["state"] = "done"
+    res = run_module("build_info", args(emu, builds=bad))
+    assert res.failed and res["invocation"]["module_args"]["builds"] == "<20 builds>"
+    assert res["invocation"]["module_args"]["token"] == "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
+
+
+def test_invocation_echoes_a_few_builds_in_full(emu, run_module):
+    few = builds(10)
+    res = run_module("build_info", args(emu, builds=few))
+    assert not res.failed, res["msg"]
+    assert res["invocation"]["module_args"]["builds"][9]["buildNumber"] == 9
+    assert res["invocation"]["module_args"]["token"] == "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
+
+
 def test_five_invalid_builds_in_100_are_all_reported_and_nothing_is_sent(emu, run_module):
     batch = builds(100)
     batch[3]["state"] = "done"

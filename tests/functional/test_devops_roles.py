@@ -80,7 +80,9 @@ def test_report_build_from_env_only(emu, repo):
     lookups = emu.requests("/_edge/tenant_info")
     assert len(lookups) == 1 and "Authorization" not in lookups[0]["headers"]
     raw = emu.control("GET", "/requests", params={"path": "/jira/builds/", "raw": "1"})["requests"]
-    assert [r["headers"]["Authorization"] for r in raw] == [f"Bearer {TOKEN}"]
+    # The read-back is refused (the token has no read:build scope), so the build is sent anyway.
+    assert [(r["method"], r["status"]) for r in raw] == [("GET", 403), ("POST", 202)]
+    assert [r["headers"]["Authorization"] for r in raw] == [f"Bearer {TOKEN}"] * 2
     assert "s3cret-git-token" not in proc.stdout and TOKEN not in proc.stdout
 
 
@@ -131,3 +133,38 @@ def test_missing_build_facts_are_named(emu, repo):
     assert proc.returncode != 0
     assert "report_build needs a pipeline id, a numeric build number and a build URL" in proc.stdout
     assert emu.requests() == []
+
+
+READER = "ci-token-that-may-read-too-0456"
+
+
+@pytest.mark.parametrize("kind", ["build", "deployment"])
+def test_a_rerun_with_the_same_data_sends_nothing_and_a_new_state_is_sent(emu, repo, kind):
+    """With the read scope the role reads the entity back: same data -> nothing sent, changed=0; new state -> sent.
+    (The first test, whose token lacks the read scope, shows the 403 fallback: the entity is sent.)"""
+    emu.seed(bearer_tokens={READER: {"user": "alice", "expires_at": None, "client_id": "ci", "scopes": [
+        f"write:{kind}:jira-software", f"read:{kind}:jira-software"]}})
+    env = {"JIRA_API_URL": emu.url, "JIRA_CLOUD_ID": CLOUD_ID, "JIRA_TOKEN": READER, "JIRA_GIT_REPO": str(repo),
+           "JOB_NAME": "pink-logo", "BUILD_NUMBER": "12", "BUILD_URL": "https://ci.example.com/job/pink-logo/12/",
+           "JIRA_ENVIRONMENT": "staging"}
+    state = "JIRA_BUILD_STATE" if kind == "build" else "JIRA_DEPLOYMENT_STATE"
+    collection = f"/devops/{kind}s"
+    posts = f"/jira/{kind}s/0.1/cloud/{CLOUD_ID}/bulk"
+
+    first = playbook(f"report_{kind}", dict(env, **{state: "in_progress"}))
+    assert first.returncode == 0, first.stdout + first.stderr
+    stored = emu.control("GET", collection)[f"{kind}s"][0]["data"]
+    assert stored["state"] == "in_progress" and len(emu.requests(posts, "POST")) == 1
+
+    again = playbook(f"report_{kind}", dict(env, **{state: "in_progress"}))
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "(in_progress): Jira already has it with the same data; nothing sent" in again.stdout
+    assert "changed=0" in again.stdout
+    assert len(emu.requests(posts, "POST")) == 1
+    assert emu.control("GET", collection)[f"{kind}s"][0]["data"] == stored
+
+    done = playbook(f"report_{kind}", dict(env, **{state: "successful"}))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "(successful) on JJ-12, JJ-2, OPS-7: 1 accepted" in done.stdout
+    assert len(emu.requests(posts, "POST")) == 2
+    assert emu.control("GET", collection)[f"{kind}s"][0]["data"]["state"] == "successful"
