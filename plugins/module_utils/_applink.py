@@ -156,8 +156,10 @@ class AppLinks:
         return {"id": link_id, "name": name, "rpcUrl": url, "displayUrl": display_url, "typeId": type_id}
 
     def create(self, name, url, type_id):
+        # Each PUT here creates a new link: not idempotent, so a reply lost after sending is not sent again (the
+        # second one would fail with "already exists" and hide that the first one worked).
         resp = self.client.put(CREATE_PATH, json=self._entity(None, name, url, url, type_id), headers=XSRF,
-                               expected=(200, 201))
+                               expected=(200, 201), idempotent=False)
         link_id = id_from_status(resp)
         if link_id:
             return link_id
@@ -226,6 +228,8 @@ def ensure(client, params, check_mode):
     url = params.get("application_url")
     if url:
         check_url("application_url", url)
+    if params["state"] == "present" and params.get("consumer_key") and params.get("public_key"):
+        read_public_key(params["public_key"])  # a bad key is named before anything is sent to Jira
     links = api.list()
     current = api.find(links, name=name, application_url=url)
     current_consumer = api.consumer(current["id"]) if current else None

@@ -35,6 +35,14 @@ def check_base_url(option, value):
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise OptionError(option, f"{value!r} is not an absolute http(s) URL (for example https://jira.example.com)")
+    if HAS_REQUESTS:
+        # A host requests cannot encode (stray bytes from a non-UTF-8 environment variable) would otherwise surface
+        # as a traceback at the first request.
+        try:
+            requests.Request("GET", value).prepare()
+        except requests.exceptions.RequestException as exc:
+            raise OptionError(option, f"{value!r} is not an absolute http(s) URL that can be used: "
+                                      f"{str(exc).splitlines()[0][:200]}") from None
     return value.rstrip("/")
 
 
@@ -169,14 +177,16 @@ class JiraClient:
 
     # -- requests -----------------------------------------------------------------------------------------
     def request(self, method, path, base="site", json=None, data=None, params=None, headers=None,
-                expected=(200,), authenticate=True, retry=None):
+                expected=(200,), authenticate=True, retry=None, idempotent=None):
         """Send one logical request (retrying as policy allows) and return a Response or raise JiraError.
 
         ``expected`` lists accepted statuses (None accepts any). ``retry=None`` (default) retries 429/502/503/504
         for every method, since they mean the request was not processed, but retries a timeout or a dropped
         connection only for idempotent methods: a POST that timed out may have been processed, and sending it
         again could create a second comment. ``retry=True`` also retries those (for POSTs that are idempotent,
-        such as bulk submissions keyed by sequence numbers); ``retry=False`` never retries.
+        such as bulk submissions keyed by sequence numbers); ``retry=False`` never retries. ``idempotent=False``
+        marks a request whose method looks idempotent but is not (a PUT that creates a new entity each time, as
+        Jira's application link API does): it is treated like a POST.
         """
         method = method.upper()
         url = self.url_for(path, base)
@@ -213,7 +223,9 @@ class JiraClient:
                 ) from None
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
                 kind = "timed out" if isinstance(exc, requests.exceptions.Timeout) else "connection failed"
-                unsafe = (retry is None and method not in IDEMPOTENT_METHODS and may_have_been_processed(exc))
+                if idempotent is None:
+                    idempotent = method in IDEMPOTENT_METHODS
+                unsafe = (retry is None and not idempotent and may_have_been_processed(exc))
                 wait = policy.next_wait() if retry is not False and not unsafe else None
                 if wait is None:
                     message = f"{kind} after {policy.retries + 1} attempt(s) in {policy.elapsed:.1f}s: {self._short(exc)}"

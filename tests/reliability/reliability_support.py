@@ -201,6 +201,12 @@ class FaultTarget:
     ``send(ctx, items, extra_args)`` runs the module for the item ids and returns one Outcome per item (a batch
     module runs once and splits its result); ``stored(ctx, items)`` counts how often each item is stored on the
     emulator (None for reads); ``check(ctx, outcome)`` validates a successful read (None when fine).
+
+    ``batch``: the items go out in one module run, one bulk request per item, and the run stops at the first
+    request that fails (so the items after it are not sent). ``overrides`` maps a fault id to
+    ``{"expect": (...), "match": "..."}`` where the module's right answer differs from the default (an auth method
+    that re-authenticates after a 401, a batch that stops). Retries are the module's ``retries`` return when it
+    has one, else the attempts the emulator saw on ``path`` beyond one per logical request.
     """
 
     name: str
@@ -212,6 +218,8 @@ class FaultTarget:
     check: Optional[Callable] = None
     idempotent: bool = True
     requires: tuple = ()
+    batch: bool = False
+    overrides: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -259,7 +267,8 @@ class Report:
             out += ["## Faults injected through the emulator", "",
                     f"{len(faults)} scenarios; entities lost: {lost}; duplicated: {dup}. Lost: reported done but "
                     "not stored. A write that failed may be stored only when its error said that Jira may have "
-                    "processed it (a POST whose reply timed out or whose connection dropped is not sent again).", ""]
+                    "processed it (a create -- POST, or the PUT that creates an application link -- whose reply timed out or "
+                    "whose connection dropped is not sent again).", ""]
             if self.uncovered:
                 out += [f"Modules that talk to Jira without a fault target yet: {', '.join(self.uncovered)}.", ""]
             out += ["| module call | fault | outcome | attempts | retries | time (s) | sent | stored | lost | duplicated |",

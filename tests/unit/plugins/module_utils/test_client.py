@@ -73,6 +73,19 @@ def test_timeout_is_retried_then_reported(emulator):
     assert "timed out" in str(err.value) and "2 attempt" in str(err.value)
 
 
+def test_a_put_marked_not_idempotent_is_not_sent_again_after_a_dropped_reply(emulator):
+    """Jira's application link PUT creates a new link each time: a retry would hide that the first one worked."""
+    emulator.fault("/rest/api/2/issue/JJ-2", method="PUT", kind="drop", times=1)
+    with pytest.raises(JiraError) as err:
+        client(emulator).put("/rest/api/2/issue/JJ-2", json={"fields": {}}, expected=(204,), idempotent=False)
+    assert "may have processed this PUT" in str(err.value) and err.value.retries == 0
+    assert len(emulator.requests("/rest/api/2/issue/JJ-2", method="PUT")) == 1
+    # An ordinary PUT is idempotent and is retried.
+    emulator.fault("/rest/api/2/issue/JJ-2", method="PUT", kind="drop", times=1)
+    resp = client(emulator).request("PUT", "/rest/api/2/issue/JJ-2", json={"fields": {}}, expected=None)
+    assert resp.retries == 1
+
+
 def test_401_message_is_clear_and_has_no_password(emulator):
     with pytest.raises(JiraError) as err:
         client(emulator, password="wrong-password-123").get("/rest/api/2/myself")
