@@ -46,6 +46,19 @@ def chains(emulator, **filters):
     return emulator.control("GET", "/oauth2/chains", params=filters)
 
 
+def grant(emulator, run_module, cache, access_ttl):
+    """A user's grant in the store whose access token lives ``access_ttl`` seconds; later tokens live 1 hour."""
+    emulator.configure(oauth2_access_ttl=access_ttl)
+    start = run_module("oauth2_token", base_args(emulator, **APP, grant_type="authorization_code",
+                                                 redirect_uri=REDIRECT, scopes=SCOPES))
+    done = run_module("oauth2_token", base_args(emulator, **APP, token_cache=cache, grant_type="authorization_code",
+                                                redirect_uri=REDIRECT, code=approve(start["authorize_url"]),
+                                                state=start["state"]))
+    assert not done.failed, done
+    emulator.configure(oauth2_access_ttl=3600)
+    return done
+
+
 def collections_root():
     """The ansible_collections root conftest made (a symlink to the worktree) or a CI copy."""
     if os.environ.get("JIRAOPS_COLLECTIONS_ROOT"):

@@ -8,7 +8,7 @@ import stat
 import time
 
 import pytest
-from oauth2_support import APP, CC, HERE, REDIRECT, SCOPES, approve, base_args, chains, run_playbook, token_requests
+from oauth2_support import APP, CC, HERE, REDIRECT, approve, base_args, chains, grant, run_playbook, token_requests
 
 pytestmark = pytest.mark.slow
 
@@ -23,22 +23,10 @@ def inventory(tmp_path, hosts):
     return path
 
 
-def user_grant(emulator, run_module, cache, access_ttl):
-    emulator.configure(oauth2_access_ttl=access_ttl)
-    start = run_module("oauth2_token", base_args(emulator, **APP, grant_type="authorization_code",
-                                                 redirect_uri=REDIRECT, scopes=SCOPES))
-    done = run_module("oauth2_token", base_args(emulator, **APP, token_cache=cache, grant_type="authorization_code",
-                                                redirect_uri=REDIRECT, code=approve(start["authorize_url"]),
-                                                state=start["state"]))
-    assert not done.failed, done
-    emulator.configure(oauth2_access_ttl=3600)
-    return done
-
-
 def test_fifty_hosts_five_tasks_one_token_request_per_credential(emulator, run_module, tmp_path):
     cache = str(tmp_path / "tokens.json")
     emulator.control("POST", "/oauth2/clients", json={"kind": "credentials", **CRED_B})
-    user_grant(emulator, run_module, cache, access_ttl=30)  # the user's token is within min_ttl: refresh once
+    grant(emulator, run_module, cache, access_ttl=30)  # the user's token is within min_ttl: refresh once
     emulator.control("DELETE", "/oauth2/token-requests")
     emulator.control("DELETE", "/requests")
     started = time.monotonic()

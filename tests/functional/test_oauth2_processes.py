@@ -14,7 +14,7 @@ import sys
 import time
 
 import pytest
-from oauth2_support import APP, HERE, REDIRECT, SCOPES, approve, base_args, chains, child_env, token_requests
+from oauth2_support import APP, HERE, chains, child_env, grant, token_requests
 
 REFRESHER = os.path.join(HERE, "oauth2_refresher.py")
 
@@ -23,19 +23,6 @@ pytestmark = pytest.mark.slow
 
 def sha(value):
     return hashlib.sha256(value.encode()).hexdigest()
-
-
-def grant(emulator, run_module, cache, access_ttl):
-    """A user's grant in the store whose access token lives ``access_ttl`` seconds; later tokens live 1 hour."""
-    emulator.configure(oauth2_access_ttl=access_ttl)
-    start = run_module("oauth2_token", base_args(emulator, **APP, grant_type="authorization_code",
-                                                 redirect_uri=REDIRECT, scopes=SCOPES))
-    done = run_module("oauth2_token", base_args(emulator, **APP, token_cache=cache, grant_type="authorization_code",
-                                                redirect_uri=REDIRECT, code=approve(start["authorize_url"]),
-                                                state=start["state"]))
-    assert not done.failed, done
-    emulator.configure(oauth2_access_ttl=3600)
-    return done
 
 
 def store_entry(cache):
