@@ -1,10 +1,11 @@
-"""ansible-runner runs the demo playbook against the emulator the way AWX runs a job: a private data directory
+"""ansible-runner runs the demo and the build-reporting playbooks against the emulator the way AWX runs a job: a private data directory
 with the inventory and the JIRA_* variables a credential injects (env/envvars), the playbook from the project."""
 from __future__ import annotations
 
 import glob
 import json
 import os
+import subprocess
 import sys
 import uuid
 
@@ -52,3 +53,53 @@ def test_ansible_runner_runs_the_demo(emulator, tmp_path):
     # What AWX would store and show (stdout, events) holds no secret.
     shown = (artifacts / "stdout").read_text() + json.dumps(events)
     assert password not in shown and pat not in shown
+
+
+def _git(repo, *args):
+    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True)
+
+
+def test_ansible_runner_runs_the_reporting_playbook_with_oauth_credentials(emulator, tmp_path):
+    """The AWX job of docs/awx.md: report_build.yml, the 2LO credential type's variables, a CI job's variables."""
+    repo = tmp_path / "pink-logo"
+    repo.mkdir()
+    _git(repo, "init", "-q", "-b", "main")
+    _git(repo, "config", "user.email", "alice@example.com")
+    _git(repo, "config", "user.name", "Alice Developer")
+    (repo / "logo.svg").write_text("<svg/>\n")
+    _git(repo, "add", "logo.svg")
+    _git(repo, "commit", "-qm", "Initial commit")
+    _git(repo, "checkout", "-qb", "feature/JJ-12-pink-logo")
+    (repo / "logo.svg").write_text("<svg fill='pink'/>\n")
+    _git(repo, "commit", "-qam", "JJ-2 make the logo pinker")
+    secret = "emu-2lo-secret-0001-do-not-share"
+    pdd = tmp_path / "runner"
+    (pdd / "env").mkdir(parents=True)
+    (pdd / "inventory").mkdir()
+    ansible_run.localhost_inventory(str(pdd / "inventory" / "hosts.yml"))
+    envvars = {
+        # What the "Jira Cloud OAuth credentials" credential type injects.
+        "JIRA_URL": emulator.url, "JIRA_API_URL": emulator.url, "JIRA_AUTH_URL": emulator.url,
+        "JIRA_CLIENT_ID": "emu-2lo-client-0001", "JIRA_CLIENT_SECRET": secret,
+        # What the CI job provides.
+        "JIRA_GIT_REPO": str(repo), "JOB_NAME": "pink-logo", "BUILD_NUMBER": "31",
+        "BUILD_URL": "https://ci.example.com/job/pink-logo/31/",
+    }
+    (pdd / "env" / "envvars").write_text(yaml.safe_dump(envvars), encoding="utf-8")
+    home = str(tmp_path / "home")
+    os.makedirs(home)
+    proc = ansible_run.run([ansible_run.tool("ansible-runner"), "run", str(pdd), "--ident", "report",
+                            "--project-dir", os.path.join(ansible_run.collection_dir(), "playbooks"),
+                            "-p", "report_build.yml"], env=ansible_run.base_env(home))
+    out = proc.stdout + proc.stderr
+    artifacts = pdd / "artifacts" / "report"
+    assert proc.returncode == 0, out[-3000:]
+    assert (artifacts / "status").read_text() == "successful"
+    assert "Jira build pink-logo #31 (successful) on JJ-12, JJ-2: 1 accepted, 0 rejected" in out
+    builds = emulator.control("GET", "/devops/builds")["builds"]
+    assert [(b["data"]["pipelineId"], b["data"]["buildNumber"]) for b in builds] == [("pink-logo", 31)]
+    # No token store in this credential type: each task that calls Jira gets its own client-credentials token.
+    tokens = emulator.control("GET", "/oauth2/token-requests", params={"client_id": "emu-2lo-client-0001"})
+    assert tokens["count"] >= 1 and {r["grant_type"] for r in tokens["requests"]} == {"client_credentials"}
+    shown = (artifacts / "stdout").read_text()
+    assert secret not in shown
