@@ -48,6 +48,21 @@ options:
     type: str
     choices: [cloud, site]
     default: cloud
+  parallel_requests:
+    description:
+      - How many submission requests (C(POST .../bulk)) go out at once, each over its own connection. V(1) sends
+        one request at a time.
+      - The first request goes alone, and so does each one until Jira has accepted one, so that a wrong token,
+        scope or cloud id, or a batch Jira finds too large, is found with one request rather than several.
+      - An HTTP 429 or 503 reply with C(Retry-After) pauses all of them, not only the request that got it.
+      - The first error stops new requests; those already sent finish, and the failed result still lists what
+        Jira accepted. RV(accepted) and RV(rejected) are in the order of the entities, whatever order the replies
+        arrive in.
+      - When the list holds the same key twice (the same build, deployment, repository, commit or flag), the
+        requests go one at a time so that the later entry reaches Jira last and wins, as with V(1).
+      - Deletions and gating status reads are always sent one at a time.
+    type: int
+    default: 4
 notes:
   - >-
     Every entity is validated against the API's published rules (required fields, types, enums, lengths, counts,
