@@ -58,8 +58,10 @@ options:
       - The first error stops new requests; those already sent finish, and the failed result still lists what
         Jira accepted. RV(accepted) and RV(rejected) are in the order of the entities, whatever order the replies
         arrive in.
-      - When the list holds the same key twice (the same build, deployment, repository, commit or flag), the
-        requests go one at a time so that the later entry reaches Jira last and wins, as with V(1).
+      - The order in which the requests reach Jira never decides which data wins, since a list that names the
+        same entity twice (the same build, deployment, repository, commit, branch, pull request or flag) is refused
+        before anything is sent. Should one reach the sending step all the same, its requests go one at a time so
+        that the later entry reaches Jira last.
       - Deletions and gating status reads are always sent one at a time.
     type: int
     default: 4
