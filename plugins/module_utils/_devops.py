@@ -446,7 +446,8 @@ def submit(client, api, base, entities, common, outcome, parallel=1):
     whatever order they arrive in. The first error stops new requests; those already sent finish and count, and
     the error is raised with ``outcome`` holding what was accepted.
 
-    When a key is given twice the requests go one at a time, so that the later entry reaches Jira last and wins.
+    Validation refuses a key given twice; should a caller pass one anyway, the requests go one at a time, so that
+    the later entry reaches Jira last.
     """
     url = base + "/bulk"
     units = api.units(entities)
