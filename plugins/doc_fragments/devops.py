@@ -48,6 +48,23 @@ options:
     type: str
     choices: [cloud, site]
     default: cloud
+  parallel_requests:
+    description:
+      - How many submission requests (C(POST .../bulk)) go out at once, each over its own connection. V(1) sends
+        one request at a time.
+      - The first request goes alone, and so does each one until Jira has accepted one, so that a wrong token,
+        scope or cloud id, or a batch Jira finds too large, is found with one request rather than several.
+      - An HTTP 429 or 503 reply with C(Retry-After) pauses all of them, not only the request that got it.
+      - The first error stops new requests; those already sent finish, and the failed result still lists what
+        Jira accepted. RV(accepted) and RV(rejected) are in the order of the entities, whatever order the replies
+        arrive in.
+      - The order in which the requests reach Jira never decides which data wins, since a list that names the
+        same entity twice (the same build, deployment, repository, commit, branch, pull request or flag) is refused
+        before anything is sent. Should one reach the sending step all the same, its requests go one at a time so
+        that the later entry reaches Jira last.
+      - Deletions and gating status reads are always sent one at a time.
+    type: int
+    default: 4
 notes:
   - >-
     Every entity is validated against the API's published rules (required fields, types, enums, lengths, counts,

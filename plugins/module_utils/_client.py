@@ -6,6 +6,8 @@ Retries, ``Retry-After``, TLS options, error messages and redaction live here an
 from __future__ import annotations
 
 import json as _json
+import threading
+import time
 from urllib.parse import urljoin, urlsplit
 
 try:
@@ -26,6 +28,10 @@ DEFAULT_AUTH_URL = "https://auth.atlassian.com"
 USER_AGENT = "jiraops.integration/0.1.0"
 # Methods that may be sent twice without doing anything twice (RFC 9110, 9.2.2).
 IDEMPOTENT_METHODS = frozenset(("GET", "HEAD", "OPTIONS", "PUT", "DELETE"))
+# Replies whose Retry-After pauses every request of the client, not only the one that got it.
+PAUSE_STATUSES = frozenset((429, 503))
+# Connections requests keeps per host unless told otherwise (requests.adapters.DEFAULT_POOLSIZE).
+DEFAULT_POOL_SIZE = 10
 
 
 def check_base_url(option, value):
@@ -115,7 +121,12 @@ class Response:
 
 
 class JiraClient:
-    """A ``requests`` session with base URLs, one auth method, retries and Jira-aware errors."""
+    """A ``requests`` session with base URLs, one auth method, retries and Jira-aware errors.
+
+    Safe to share between threads (the DevOps modules send their batches from a few): the counters are locked,
+    authentication happens once, a 401 seen by several threads at once re-authenticates once, and a
+    ``Retry-After`` one thread gets pauses the others too.
+    """
 
     def __init__(self, url=None, api_url=DEFAULT_API_URL, auth_url=DEFAULT_AUTH_URL, auth=None, cloud_id=None,
                  timeout=30, validate_certs=True, ca_path=None, max_retries=5, retry_budget=120,
@@ -145,6 +156,14 @@ class JiraClient:
         else:
             self.session.verify = bool(validate_certs)
         self._authenticated = False
+        # Held while authenticating or re-authenticating (network calls); the generation counts re-authentications
+        # so that a thread whose request carried older credentials retries instead of refreshing again.
+        self._auth_lock = threading.RLock()
+        self._auth_generation = 0
+        # Counters and the shared pause.
+        self._lock = threading.Lock()
+        self._pause_until = 0.0
+        self._pause_owner = None
         self.requests_made = 0
         self.retries_made = 0
 
@@ -175,6 +194,63 @@ class JiraClient:
         if self._log:
             self._log(self.redactor.text(message))
 
+    # -- sharing between threads ----------------------------------------------------------------------------
+    def use_connections(self, count):
+        """Keep up to ``count`` connections per host open, for callers that send from that many threads."""
+        if count > DEFAULT_POOL_SIZE:
+            adapter = requests.adapters.HTTPAdapter(pool_connections=DEFAULT_POOL_SIZE, pool_maxsize=count)
+            self.session.mount("https://", adapter)
+            self.session.mount("http://", adapter)
+
+    def ensure_authenticated(self):
+        """Run the auth method's one-off step (an OAuth 2.0 token request) once, even when threads race to it."""
+        if self.auth is None or self._authenticated:
+            return
+        with self._auth_lock:
+            if not self._authenticated:
+                self.auth.authenticate(self)
+                self._authenticated = True
+
+    def _reauthenticate(self, generation):
+        """After a 401: True when the request should be sent again with fresh credentials."""
+        with self._auth_lock:
+            if self._auth_generation != generation:
+                return True  # another thread got new credentials while this request was out
+            if self.auth.on_unauthorized(self):
+                self._auth_generation += 1
+                return True
+            return False
+
+    def _count(self, retry=False):
+        with self._lock:
+            if retry:
+                self.retries_made += 1
+            else:
+                self.requests_made += 1
+
+    def _pause_all(self, seconds):
+        """A reply said ``Retry-After: seconds``: no thread sends before then (this one waits by its own policy)."""
+        with self._lock:
+            until = time.monotonic() + seconds
+            if until > self._pause_until:
+                self._pause_until = until
+                self._pause_owner = threading.get_ident()
+
+    def _wait_for_pause(self, policy, method, display):
+        """Wait out a pause another thread's reply asked for, within this request's retry budget."""
+        while True:
+            with self._lock:
+                left = self._pause_until - time.monotonic()
+                if left <= 0 or self._pause_owner == threading.get_ident():
+                    return
+            if policy.elapsed + left > policy.budget:
+                raise JiraError(f"gave up after {policy.retries} retr{'y' if policy.retries == 1 else 'ies'}: Jira "
+                                f"asked to wait {left:.0f}s more before the next request (Retry-After on a request "
+                                "sent in parallel); raise retry_budget", method=method, path=display,
+                                retries=policy.retries)
+            self.debug(f"{method} {display} waits {left:.2f}s (Retry-After on a parallel request)")
+            time.sleep(left)
+
     # -- requests -----------------------------------------------------------------------------------------
     def request(self, method, path, base="site", json=None, data=None, params=None, headers=None,
                 expected=(200,), authenticate=True, retry=None, idempotent=None):
@@ -191,9 +267,8 @@ class JiraClient:
         method = method.upper()
         url = self.url_for(path, base)
         display = urlsplit(url).path or "/"
-        if authenticate and self.auth is not None and not self._authenticated:
-            self.auth.authenticate(self)
-            self._authenticated = True
+        if authenticate:
+            self.ensure_authenticated()
         policy = self._retry_policy_factory()
         reauthenticated = False
         hdrs = {"Accept": "application/json"}
@@ -208,9 +283,12 @@ class JiraClient:
         while True:
             req = requests.Request(method, url, params=params, data=body, headers=hdrs)
             prepared = self.session.prepare_request(req)
+            # Read before the credentials are applied: a 401 then tells whether they were replaced meanwhile.
+            generation = self._auth_generation
             if authenticate and self.auth is not None:
                 prepared = self.auth.apply(prepared) or prepared
-            self.requests_made += 1
+            self._wait_for_pause(policy, method, display)
+            self._count()
             if self._log:
                 self.debug(f"{method} {display} attempt {policy.retries + 1}")
             try:
@@ -234,21 +312,23 @@ class JiraClient:
                                     "the result in Jira before running the task again")
                     raise JiraError(message, method=method, path=display, retries=policy.retries) from None
                 self.debug(f"{method} {display} {kind}; retrying in {wait:.2f}s")
-                self.retries_made += 1
+                self._count(retry=True)
                 policy.wait(wait)
                 continue
             resp = Response(raw.status_code, raw.headers, raw.content, url, method, display)
             if resp.status in RETRY_STATUSES and retry is not False:
                 retry_after = parse_retry_after(raw.headers.get("Retry-After"))
+                if retry_after and resp.status in PAUSE_STATUSES:
+                    self._pause_all(retry_after)
                 wait = policy.next_wait(retry_after)
                 if wait is not None:
                     self.debug(f"{method} {display} got HTTP {resp.status}; retrying in {wait:.2f}s")
-                    self.retries_made += 1
+                    self._count(retry=True)
                     policy.wait(wait)
                     continue
                 raise self._error(resp, policy, gave_up=True, retry_after=retry_after)
             if resp.status == 401 and authenticate and self.auth is not None and not reauthenticated:
-                if self.auth.on_unauthorized(self):
+                if self._reauthenticate(generation):
                     reauthenticated = True
                     continue
             if expected is not None and resp.status not in expected:

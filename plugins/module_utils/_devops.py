@@ -2,15 +2,17 @@
 """Submitting and deleting Jira Software Cloud DevOps data: builds, deployments, development information, flags.
 
 One loop for the four APIs: validate everything first (``_devops_schema``), pack the entities into as few
-requests as the API's limits allow, send them through the collection's one client (which waits out 429s),
-split a batch in two when Jira answers 413, and merge the per-item replies into one result. What differs between
-the APIs (paths, limits, reply fields, keys) is described by one small ``DevopsApi`` subclass each.
+requests as the API's limits allow, send them through the collection's one client (which waits out 429s) over up
+to ``parallel_requests`` connections at once, split a batch in two when Jira answers 413, and merge the per-item
+replies into one result in input order. What differs between the APIs (paths, limits, reply fields, keys) is
+described by one small ``DevopsApi`` subclass each.
 """
 from __future__ import annotations
 
 import json
 import time
 from collections import OrderedDict, deque
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from urllib.parse import quote
 
 from ansible_collections.jiraops.integration.plugins.module_utils import _devops_schema as schema
@@ -18,6 +20,7 @@ from ansible_collections.jiraops.integration.plugins.module_utils._errors import
 
 GATEWAY_VERSION = "0.1"
 MAX_LISTED_PROBLEMS = 25
+DEFAULT_PARALLEL_REQUESTS = 4
 
 
 def _q(value):
@@ -362,6 +365,7 @@ def argument_spec(api):
         "fail_on_rejected": {"type": "bool", "default": True},
         "fail_on_unknown_issue_keys": {"type": "bool", "default": False},
         "api_route": {"type": "str", "default": "cloud", "choices": ["cloud", "site"]},
+        "parallel_requests": {"type": "int", "default": DEFAULT_PARALLEL_REQUESTS},
     }
     spec.update(api.extra_options())
     return spec
@@ -398,40 +402,118 @@ def problems_message(errors, noun, count):
     return text
 
 
-def _rechunk(batches, size):
-    out = deque()
-    for units in batches:
-        for i in range(0, len(units), size):
-            out.append(units[i:i + size])
-    return out
+def _cut(position, units, size):
+    """``units`` in pieces of at most ``size``; each piece's position sorts where the whole batch did."""
+    if len(units) <= size:
+        return [(position, units)]
+    return [(position + (index,), units[start:start + size])
+            for index, start in enumerate(range(0, len(units), size))]
 
 
-def submit(client, api, base, entities, common, outcome):
-    """POST the entities in as few requests as the limits allow; halve a batch whenever Jira answers 413.
+def _key_id(key):
+    return repr(sorted(key.items())) if isinstance(key, dict) else repr(key)
 
-    After a 413 the batches still waiting are cut to the size that is being tried, so that one oversize reply
-    does not repeat for every batch that follows.
+
+def repeated_key(api, entities, units):
+    """The first entity (or devinfo unit) key given twice, else None."""
+    for keys in ((api.key(e) for e in entities), (api.unit_key(u) for u in units)):
+        seen = set()
+        for key in keys:
+            ident = _key_id(key)
+            if ident in seen:
+                return key
+            seen.add(ident)
+    return None
+
+
+def _run_now(func, *args):
+    """A finished Future: how a batch is sent when one request at a time is all there is."""
+    future = Future()
+    try:
+        future.set_result(func(*args))
+    except JiraError as exc:
+        future.set_exception(exc)
+    return future
+
+
+def submit(client, api, base, entities, common, outcome, parallel=1):
+    """POST the entities in as few requests as the limits allow, up to ``parallel`` at once.
+
+    The first request goes alone, and so does every request until Jira has accepted one: a wrong token, scope or
+    cloud id, or a batch size Jira finds too large, shows once instead of once per connection. Whenever Jira
+    answers 413 the batch is halved, and the batches still waiting are cut to the size that is being tried, so that
+    one oversize reply does not repeat for every batch that follows. Replies are merged in the entities' order
+    whatever order they arrive in. The first error stops new requests; those already sent finish and count, and
+    the error is raised with ``outcome`` holding what was accepted.
+
+    Validation refuses a key given twice; should a caller pass one anyway, the requests go one at a time, so that
+    the later entry reaches Jira last.
     """
     url = base + "/bulk"
-    queue = deque(api.pack(api.units(entities)))
-    while queue:
-        units = queue.popleft()
+    units = api.units(entities)
+    queue = deque(((index,), batch) for index, batch in enumerate(api.pack(units)))
+    if parallel > 1 and len(queue) > 1:
+        repeated = repeated_key(api, entities, units)
+        if repeated is not None:
+            client.debug(f"{_key_text(repeated)} is given more than once: sending one request at a time")
+            parallel = 1
+    parallel = min(parallel, len(queue)) or 1
+
+    def send(batch):
         body = dict(common)
-        body.update(api.payload(units))
+        body.update(api.payload(batch))
         # Idempotent: every entity is keyed and sequence-numbered, so a resend after a dropped reply is ignored or
         # replaces the same data; retry it like a PUT.
-        resp = client.request("POST", url, json=body, expected=(202, 413), retry=True)
-        if resp.status == 413:
-            halves = api.split(units)
-            if halves is None:
-                outcome.rejected.append({"key": api.unit_key(units[0]), "errors": [
+        return client.request("POST", url, json=body, expected=(202, 413), retry=True)
+
+    size = None          # after a 413: the batch size being tried
+    replies = []         # (position, reply or None for a lone entity too large, units)
+    proven = False       # Jira accepted a request: the rest may go in parallel
+    error = None
+    in_flight = {}
+    pool = None
+    if parallel > 1:
+        client.use_connections(parallel)
+        client.ensure_authenticated()
+        pool = ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="jiraops-devops")
+    try:
+        while in_flight or (queue and error is None):
+            while queue and error is None and len(in_flight) < (parallel if proven else 1):
+                position, batch = queue.popleft()
+                future = pool.submit(send, batch) if pool else _run_now(send, batch)
+                in_flight[future] = (position, batch)
+            done = wait(in_flight, return_when=FIRST_COMPLETED)[0]
+            for future in sorted(done, key=lambda f: in_flight[f][0]):
+                position, batch = in_flight.pop(future)
+                try:
+                    resp = future.result()
+                except JiraError as exc:
+                    error = error or exc
+                    continue
+                if resp.status != 413:
+                    proven = True
+                    replies.append((position, resp.json if isinstance(resp.json, dict) else {}, batch))
+                    continue
+                halves = api.split(batch)
+                if halves is None:
+                    replies.append((position, None, batch))
+                    continue
+                size = len(halves[0]) if size is None else min(size, len(halves[0]))
+                client.debug(f"HTTP 413 for {len(batch)} items: splitting into {len(halves[0])} + {len(halves[1])}")
+                pieces = [piece for index, half in enumerate(halves) for piece in _cut(position + (index,), half, size)]
+                queue = deque(pieces + [piece for waiting in queue for piece in _cut(*waiting, size)])
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True)
+        for position, reply, batch in sorted(replies, key=lambda r: r[0]):
+            if reply is None:
+                outcome.rejected.append({"key": api.unit_key(batch[0]), "errors": [
                     {"message": f"HTTP 413: Jira found this {api.noun} too large to accept even when sent alone"}]})
-                continue
-            client.debug(f"HTTP 413 for {len(units)} items: splitting into {len(halves[0])} + {len(halves[1])}")
-            queue = _rechunk(halves + list(queue), len(halves[0]))
-            continue
-        outcome.batches.append(len(units))
-        api.merge(resp.json if isinstance(resp.json, dict) else {}, outcome)
+            else:
+                outcome.batches.append(len(batch))
+                api.merge(reply, outcome)
+    if error is not None:
+        raise error
 
 
 def plan(api, entities, common):
@@ -529,6 +611,10 @@ def run(module, api):
     """The whole task for one of the four modules: validate, look up, send or delete, and report."""
     params = module.params
     state = params["state"]
+    parallel = params.get("parallel_requests")
+    parallel = DEFAULT_PARALLEL_REQUESTS if parallel is None else parallel
+    if parallel < 1:
+        raise OptionError("parallel_requests", f"must be 1 or more (1 sends one request at a time), got {parallel}")
     entities = entity_list(params.get(api.kind), api.kind)
     if entities:
         module.summarise_option(api.kind, len(entities))
@@ -586,7 +672,7 @@ def run(module, api):
                           msg=f"check mode: would send {len(entities)} {api.noun}{'s' if len(entities) != 1 else ''} "
                               f"in {len(bodies)} request{'s' if len(bodies) != 1 else ''}")
             return result
-        submit(client, api, base, entities, common, outcome)
+        submit(client, api, base, entities, common, outcome, parallel=parallel)
         api.after_submit(module, client, base, outcome)
     except JiraError as exc:
         partial = _result(outcome, client, cloud_id, base)

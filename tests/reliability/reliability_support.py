@@ -203,9 +203,10 @@ class FaultTarget:
     emulator (None for reads); ``check(ctx, outcome)`` validates a successful read (None when fine).
 
     ``batch``: the items go out in one module run, one bulk request per item, and the run stops at the first
-    request that fails (so the items after it are not sent). ``overrides`` maps a fault id to
-    ``{"expect": (...), "match": "..."}`` where the module's right answer differs from the default (an auth method
-    that re-authenticates after a 401, a batch that stops). Retries are the module's ``retries`` return when it
+    request that fails (so the items after it are not sent, except those already sent in parallel with it).
+    ``overrides`` maps a fault id to ``{"expect": (...), "match": "..."}`` where the module's right answer differs
+    from the default (an auth method that re-authenticates after a 401, a batch that stops); ``"expect_any": [...]``
+    lists several right answers (a fault that meets whichever parallel request arrives first). Retries are the module's ``retries`` return when it
     has one, else the attempts the emulator saw on ``path`` beyond one per logical request.
     """
 

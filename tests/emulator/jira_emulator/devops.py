@@ -22,11 +22,17 @@ Deployments without the command read as ``allowed``.
 
 Control API: ``GET /_emulator/devops/{builds|deployments|repositories|flags}`` lists what is stored (with the
 properties each item was tagged with), ``POST /_emulator/devops/gating`` sets a deployment's gating status.
+``GET /_emulator/devops/concurrency`` tells how many submissions (``POST .../bulk`` of any of the four APIs, on
+either route) were being handled at once: ``in_flight`` now, ``max_in_flight`` since the last reset, and
+``bulk_requests`` seen; a request counts from its arrival to its reply, an injected delay included.
+``DELETE /_emulator/devops/concurrency`` starts ``max_in_flight`` and ``bulk_requests`` again.
 ``GET /_edge/tenant_info`` answers the site's cloud id, as Jira Cloud sites do.
 """
 from __future__ import annotations
 
 import functools
+import re
+import threading
 from datetime import datetime, timezone
 
 from flask import Blueprint, Response, current_app, jsonify, request
@@ -53,6 +59,8 @@ MODULE_NAMES = {"builds": "jiraBuildInfoProvider", "deployments": "jiraDeploymen
 CONNECT_SCOPE = {"write": "WRITE", "delete": "DELETE", "read": "READ"}
 DEFAULTS = {"devops_max_body_bytes": 1024 * 1024, "devops_gating_polls": 1, "devops_gating_outcome": "allowed"}
 ENTITY_PATHS = {"commit": "commits", "branch": "branches", "pull_request": "pullRequests"}
+BULK_PATH = re.compile(r"^/(?:jira/(?:builds|deployments|devinfo|featureflags)/0\.1/cloud/[^/]+"
+                       r"|rest/(?:builds|deployments|featureflags)/0\.1|rest/devinfo/0\.10)/bulk$")
 
 
 def scopes_for(api, access):
@@ -547,8 +555,74 @@ def set_gating():
     return jsonify({"set": True})
 
 
+@control.get("/concurrency")
+def get_concurrency():
+    return jsonify(_state().features["devops_load"].as_dict())
+
+
+@control.delete("/concurrency")
+def clear_concurrency():
+    load = _state().features["devops_load"]
+    load.clear()
+    return jsonify(load.as_dict())
+
+
+class BulkLoad:
+    """How many bulk submissions are being handled at once, and the most there were."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self.bulk_requests = 0
+
+    def enter(self):
+        with self._lock:
+            self.in_flight += 1
+            self.bulk_requests += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+
+    def leave(self):
+        with self._lock:
+            self.in_flight -= 1
+
+    def clear(self):
+        """Start counting again; requests still being handled stay counted as in flight."""
+        with self._lock:
+            self.max_in_flight = self.in_flight
+            self.bulk_requests = 0
+
+    def as_dict(self):
+        with self._lock:
+            return {"in_flight": self.in_flight, "max_in_flight": self.max_in_flight,
+                    "bulk_requests": self.bulk_requests}
+
+
+class BulkLoadMiddleware:
+    """Counts ``POST .../bulk`` from arrival to reply, around the whole app so that fault delays count too."""
+
+    def __init__(self, wsgi_app, state):
+        self.wsgi_app = wsgi_app
+        self.state = state
+
+    def __call__(self, environ, start_response):
+        if environ.get("REQUEST_METHOD") != "POST" or not BULK_PATH.match(environ.get("PATH_INFO", "")):
+            return self.wsgi_app(environ, start_response)
+        load = self.state.features["devops_load"]
+        load.enter()
+        try:
+            return self.wsgi_app(environ, start_response)
+        finally:
+            load.leave()
+
+
 def _reset(state):
     state.features["devops"] = {"builds": {}, "deployments": {}, "repositories": {}, "flags": {}, "gating": {}}
+    # One counter for the server's life: a request in flight across a reset leaves the count it entered.
+    if "devops_load" in state.features:
+        state.features["devops_load"].clear()
+    else:
+        state.features["devops_load"] = BulkLoad()
     for key, value in DEFAULTS.items():
         state.config.setdefault(key, value)
 
@@ -557,3 +631,4 @@ def register(app, state):
     state.on_reset(_reset)
     app.register_blueprint(bp)
     app.register_blueprint(control)
+    app.wsgi_app = BulkLoadMiddleware(app.wsgi_app, state)

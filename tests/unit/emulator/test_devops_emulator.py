@@ -1,6 +1,8 @@
 """The emulator's DevOps APIs answered over raw HTTP, independently of the collection's modules."""
 from __future__ import annotations
 
+import threading
+
 import pytest
 import requests
 
@@ -198,3 +200,25 @@ def test_ids_with_slashes_are_addressable(emu):
     path = gateway("deployments", "/pipelines/jj%2Fdeploy/environments/eu%2Fprod/deployments/4")
     assert call(emu, "GET", path).status_code == 200
     assert call(emu, "GET", path + "/gating-status").json()["environmentId"] == "eu/prod"
+
+
+def test_concurrency_counts_bulk_submissions_in_flight_on_every_route(emu):
+    """Parallel bulk POSTs (slowed by a delay fault) are counted from arrival to reply; other calls are not."""
+    emu.fault("*/bulk", method="POST", kind="delay", delay=0.3, times=-1)
+    paths = [gateway("builds", "/bulk"), "/rest/builds/0.1/bulk", gateway("featureflags", "/bulk"),
+             "/rest/devinfo/0.10/bulk"]
+    statuses = []
+    threads = [threading.Thread(target=lambda p=p: statuses.append(call(emu, "POST", p, json={}).status_code))
+               for p in paths]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert sorted(statuses) == [400] * 4
+    call(emu, "GET", gateway("builds", "/pipelines/p/builds/1"))
+    assert emu.control("GET", "/devops/concurrency") == {"in_flight": 0, "max_in_flight": 4, "bulk_requests": 4}
+    assert emu.control("DELETE", "/devops/concurrency")["max_in_flight"] == 0
+    call(emu, "POST", gateway("builds", "/bulk"), json={"builds": [BUILD]})
+    assert emu.control("GET", "/devops/concurrency") == {"in_flight": 0, "max_in_flight": 1, "bulk_requests": 1}
+    emu.control("POST", "/reset")
+    assert emu.control("GET", "/devops/concurrency") == {"in_flight": 0, "max_in_flight": 0, "bulk_requests": 0}

@@ -1,10 +1,14 @@
 """The HTTP core against the live emulator: retries, Retry-After, budgets, errors, redaction."""
 from __future__ import annotations
 
+import logging
+import threading
 import time
 
 import pytest
 
+from ansible_collections.jiraops.integration.plugins.module_utils._auth import AuthMethod, BasicAuth
+from ansible_collections.jiraops.integration.plugins.module_utils._client import JiraClient
 from ansible_collections.jiraops.integration.plugins.module_utils._errors import JiraError, OptionError
 from ansible_collections.jiraops.integration.plugins.module_utils._options import build_client
 
@@ -136,3 +140,139 @@ def test_debug_lines_are_redacted(emulator):
     emulator.fault("/rest/api/2/myself", status=503, times=1)
     c.get("/rest/api/2/myself")
     assert lines and not any("alice-pat-0123456789abcdef" in line for line in lines)
+
+
+# -- one client shared by threads (the DevOps modules' parallel_requests) ------------------------------------------
+def _together(count, func):
+    """Run ``func`` in ``count`` threads released at the same moment; return their results (or exceptions)."""
+    barrier = threading.Barrier(count)
+    results = [None] * count
+
+    def work(index):
+        barrier.wait()
+        try:
+            results[index] = func()
+        except Exception as exc:  # pylint: disable=broad-except
+            results[index] = exc
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return results
+
+
+class _SlowFirstAuth(AuthMethod):
+    """Basic auth whose one-off step takes a while, as an OAuth 2.0 token request does."""
+
+    name = "slow-first"
+
+    def __init__(self):
+        super().__init__(dict(ALICE))
+        self.authenticated = 0
+
+    def authenticate(self, client):
+        self.authenticated += 1
+        time.sleep(0.2)
+
+    def apply(self, request):
+        return BasicAuth(self.params).apply(request)
+
+
+class _ExpiredTokenAuth(AuthMethod):
+    """A bearer token the server no longer takes; refreshing (slowly) gives one it takes."""
+
+    name = "expired-token"
+
+    def __init__(self):
+        super().__init__({})
+        self.token = "expired-0123456789"
+        self.refreshed = 0
+
+    def apply(self, request):
+        request.headers["Authorization"] = "Bearer " + self.token
+        return request
+
+    def on_unauthorized(self, client):
+        self.refreshed += 1
+        time.sleep(0.2)
+        self.token = "alice-pat-0123456789abcdef"
+        return True
+
+
+def test_threads_share_one_authentication_and_count_every_request(emulator):
+    auth = _SlowFirstAuth()
+    c = JiraClient(url=emulator.url, auth=auth, timeout=10)
+    results = _together(8, lambda: [c.get("/rest/api/2/myself").json["name"] for dummy in range(5)])
+    assert results == [["alice"] * 5] * 8
+    assert auth.authenticated == 1
+    assert c.requests_made == 40 == len(emulator.requests("/rest/api/2/myself"))
+
+
+def test_threads_refused_together_reauthenticate_once(emulator):
+    auth = _ExpiredTokenAuth()
+    c = JiraClient(url=emulator.url, auth=auth, timeout=10)
+    results = _together(6, lambda: c.get("/rest/api/2/myself").json["name"])
+    assert results == ["alice"] * 6
+    refused = [r for r in emulator.requests("/rest/api/2/myself") if r["status"] == 401]
+    assert len(refused) >= 2, "several threads must have been refused with the old token"
+    assert auth.refreshed == 1
+
+
+def test_retry_after_on_one_thread_pauses_the_others(emulator):
+    emulator.fault("/rest/api/2/myself", status=429, retry_after=1, times=1)
+    c = client(emulator)
+    c.get("/rest/api/2/myself")  # the 429 (its thread waits by its own retry policy)
+    started = time.monotonic()
+    results = _together(3, lambda: c.get("/rest/api/2/issue/JJ-2").status)
+    assert results == [200] * 3 and time.monotonic() - started < 0.5, "the pause is over once the first thread waited"
+    # Another thread is held until Retry-After has passed.
+    emulator.fault("/rest/api/2/myself", status=429, retry_after=1, times=1)
+    times = {}
+
+    def first():
+        c.get("/rest/api/2/myself")
+        times["first"] = time.monotonic()
+
+    def second():
+        time.sleep(0.3)  # starts while the first thread waits out Retry-After: 1
+        c.get("/rest/api/2/issue/JJ-2")
+        times["second"] = time.monotonic()
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert times["second"] - started >= 1.0, "the second thread must not send before Retry-After has passed"
+    issue = emulator.requests("/rest/api/2/issue/JJ-2")[-1]
+    refused = [r for r in emulator.requests("/rest/api/2/myself") if r["status"] == 429][-1]
+    assert issue["time"] - refused["time"] >= 0.95
+
+
+def test_a_pause_longer_than_the_budget_fails_fast(emulator):
+    emulator.fault("/rest/api/2/myself", status=429, retry_after=30, times=1)
+    c = client(emulator, retry_budget=3)
+    errors = _together(1, lambda: c.get("/rest/api/2/myself"))
+    assert isinstance(errors[0], JiraError) and "gave up" in str(errors[0])
+    started = time.monotonic()
+    with pytest.raises(JiraError) as err:
+        c.get("/rest/api/2/issue/JJ-2")  # another thread (this one) may not wait 30 s within a 3 s budget
+    assert time.monotonic() - started < 1
+    assert "asked to wait 30s more" in str(err.value) and "retry_budget" in str(err.value)
+    assert emulator.requests("/rest/api/2/issue/JJ-2") == []
+
+
+def test_more_connections_than_requests_keeps_by_default(emulator, caplog):
+    emulator.fault("/rest/api/2/myself", kind="delay", delay=0.2, times=-1)
+    c = client(emulator)
+    c.use_connections(16)
+    caplog.set_level(logging.WARNING, logger="urllib3.connectionpool")
+    assert _together(16, lambda: c.get("/rest/api/2/myself").status) == [200] * 16
+    assert not [r for r in caplog.records if "pool is full" in r.getMessage()]
+    # Without it, urllib3 keeps 10 and throws the others away.
+    other = client(emulator)
+    assert _together(16, lambda: other.get("/rest/api/2/myself").status) == [200] * 16
+    assert [r for r in caplog.records if "pool is full" in r.getMessage()]
