@@ -51,9 +51,17 @@ def _environment(extra):
 
 def _module_args(args):
     """The arguments as a module receives them: encoded and decoded as Ansible does (plain types, vaulted values
-    decrypted, lazy templates resolved)."""
-    text = json.dumps(args, cls=get_module_encoder(PROFILE, Direction.CONTROLLER_TO_MODULE))
-    return json.loads(text, cls=get_module_decoder(PROFILE, Direction.CONTROLLER_TO_MODULE))
+    decrypted, lazy templates resolved).
+
+    A string arrives as the same characters, so strings skip the round trip: an entity list given as JSON text
+    is megabytes that encoding would escape and decoding would scan again, only to give back the same text.
+    """
+    texts = {name: str(value) for name, value in args.items() if isinstance(value, str)}
+    rest = {name: value for name, value in args.items() if name not in texts}
+    text = json.dumps(rest, cls=get_module_encoder(PROFILE, Direction.CONTROLLER_TO_MODULE))
+    plain = json.loads(text, cls=get_module_decoder(PROFILE, Direction.CONTROLLER_TO_MODULE))
+    plain.update(texts)
+    return plain
 
 
 class InWorkerAction(ActionBase):

@@ -22,7 +22,7 @@ SCOPES = [f"{op}:{what}:jira-software" for op in ("read", "write")
           for what in ("build", "deployment", "feature-flag", "source-code")]
 # What differs between two runs whatever the path: async job ids.
 VOLATILE = ("ansible_job_id", "results_file")
-IN_WORKER_TASKS = 9   # DevOps tasks of in_worker.yml without async or become
+IN_WORKER_TASKS = 10  # DevOps tasks of in_worker.yml without async or become
 AS_ROOT = os.getuid() == 0   # the become task runs only as root (su asks anyone else for a password)
 
 
@@ -35,8 +35,19 @@ def run_playbook(emu, tmp_path, in_process):
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR")}
     env.update(ANSIBLE_COLLECTIONS_PATH=COLLECTIONS_ROOT, ANSIBLE_NOCOLOR="1",
                ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_INVENTORY_UNPARSED_WARNING="false")
-    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-vvv",
-                           os.path.join(HERE, "playbooks", "in_worker.yml"), "-e", json.dumps(extra)],
+    tmp_path = tmp_path / str(in_process)
+    tmp_path.mkdir()
+    bindir = os.path.dirname(sys.executable)
+    password_file = tmp_path / "vault-password"
+    password_file.write_text("pink-vault-password\n")
+    vaulted = subprocess.run([os.path.join(bindir, "ansible-vault"), "encrypt_string", "--vault-password-file",
+                              str(password_file), TOKEN, "--name", "vault_token"], env=env, capture_output=True,
+                             text=True, check=True).stdout
+    vars_file = tmp_path / "vault-vars.yml"
+    vars_file.write_text(vaulted)
+    proc = subprocess.run([os.path.join(bindir, "ansible-playbook"), "-vvv", "--vault-password-file",
+                           str(password_file), os.path.join(HERE, "playbooks", "in_worker.yml"),
+                           "-e", json.dumps(extra), "-e", f"@{vars_file}"],
                           env=env, capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     results = json.loads(out_file.read_text())
@@ -66,7 +77,7 @@ def test_same_data_stored_in_jira_both_ways(both):
     assert both[True][1] == both[False][1]
     builds = both[True][1]["builds"]["builds"]
     # 1 was deleted, 9 only checked, 14 sent with become (as root only)
-    assert sorted(b["data"]["buildNumber"] for b in builds) == [2, 3, 12, 13] + ([14] if AS_ROOT else [])
+    assert sorted(b["data"]["buildNumber"] for b in builds) == [2, 3, 4, 12, 13] + ([14] if AS_ROOT else [])
     assert both[True][1]["flags"]["count"] == 1
 
 
@@ -76,6 +87,7 @@ def test_the_results_are_what_the_module_promises(both):
     # A no_log value inside a returned value is masked, as AnsibleModule masks it.
     assert results["sent"]["accepted"][1]["pipelineId"] == "pipe-********"
     assert results["sent"]["unknown_issue_keys"] == ["NOPE-1"]
+    assert results["vaulted"]["accepted"] == [{"buildNumber": 4, "pipelineId": "pink-logo"}]
     assert results["env_only"]["accepted"] == ["pink-logo-flag"]
     assert results["checked"]["requests"] == 0 and results["checked"]["would_send"]["requests"] == 1
     assert results["invalid"]["failed"] and len(results["invalid"]["errors"]) == 2
