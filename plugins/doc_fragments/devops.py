@@ -83,6 +83,19 @@ notes:
     RV(rejected). Secret options stay masked there as everywhere.
   - The OAuth 2.0 token needs the API's write scope (for example C(write:build:jira-software)), and its read
     scope for the reads this module makes (deletion by key, gating status).
+attributes:
+  action:
+    description:
+      - >-
+        An action plugin runs the module inside Ansible's worker process, without starting a module process, when
+        the task runs on the controller anyway: C(connection: local) (C(hosts: localhost), or C(delegate_to:
+        localhost)), no C(become), no C(async). Options, checks and results are the same; a task saves the few
+        tenths of a second a module process costs, and thousands of entities are not copied into a module.
+      - The module then uses the controller's Python and its C(requests) (not C(ansible_python_interpreter)), and
+        the task's C(environment:) is applied for the task's duration.
+      - Set the variable C(jiraops_in_process=false) (for a task, host, play or with C(-e)) to always start a
+        module process. Any other connection, C(become) or C(async) starts one anyway.
+    support: full
 seealso:
   - name: Integrating Jira Software Cloud with on-premises tools
     description: OAuth 2.0 credentials for the builds, deployments, development information and feature flags APIs.

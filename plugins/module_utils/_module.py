@@ -13,23 +13,24 @@ from ansible_collections.jiraops.integration.plugins.module_utils._options impor
 )
 
 
-class JiraModule(AnsibleModule):
-    """AnsibleModule plus the connection/auth options, a lazily built client and JiraError handling."""
+class JiraModuleBase:
+    """What a Jira module adds to AnsibleModule: a lazily built client, one JiraError path, short echoes.
 
-    def __init__(self, argument_spec=None, **kwargs):
-        spec = connection_argspec()
-        spec.update(argument_spec or {})
-        super().__init__(argument_spec=spec, **kwargs)
-        if not HAS_REQUESTS:
-            self.fail_json(msg=missing_required_lib("requests"), exception=str(REQUESTS_IMPORT_ERROR))
-        self._client = None
-        # Module options named like an auth option but meaning something else (applink's consumer_key is the
-        # link's consumer, not the caller's credentials): auth selection must not see them.
-        self._own_options = [name for name in (argument_spec or {}) if name in spec and name in auth_option_names()]
-        self._summaries = {}
+    Shared by ``JiraModule`` (the module process) and the controller's ``WorkerModule``
+    (``plugin_utils/_in_worker.py``), which runs the DevOps modules inside Ansible's worker process. Both provide
+    ``params``, ``check_mode``, ``no_log_values``, ``_debug``, ``debug``, ``exit_json`` and ``fail_json``.
+    """
 
     # Up to this many entities an option is echoed in full in ``invocation``; beyond it, as a count.
     ECHO_LIMIT = 10
+
+    def _setup_jira(self, argument_spec):
+        self._client = None
+        # Module options named like an auth option but meaning something else (applink's consumer_key is the
+        # link's consumer, not the caller's credentials): auth selection must not see them.
+        auth_names = auth_option_names()
+        self._own_options = [name for name in (argument_spec or {}) if name in auth_names]
+        self._summaries = {}
 
     def summarise_option(self, name, count):
         """Echo list option ``name`` in ``invocation.module_args`` as ``<count name>`` when it holds many entities.
@@ -44,21 +45,11 @@ class JiraModule(AnsibleModule):
     def invocation(self):
         """``invocation`` as AnsibleModule returns it, with the summarised options shortened.
 
-        AnsibleModule still masks no_log values in it (and everywhere else in the result) before output.
+        No_log values are masked in it (and everywhere else in the result) before output.
         """
         args = dict(self.params)
         args.update((name, text) for name, text in self._summaries.items() if name in args)
         return {"module_args": args}
-
-    def exit_json(self, **kwargs):
-        if getattr(self, "_summaries", None) and "invocation" not in kwargs:
-            kwargs["invocation"] = self.invocation()
-        super().exit_json(**kwargs)
-
-    def fail_json(self, msg, **kwargs):
-        if getattr(self, "_summaries", None) and "invocation" not in kwargs:
-            kwargs["invocation"] = self.invocation()
-        super().fail_json(msg, **kwargs)
 
     def connection_params(self):
         """The parameters the client and its auth method are built from."""
@@ -75,7 +66,7 @@ class JiraModule(AnsibleModule):
 
     def debug_log(self):
         """``self.debug`` when debug logging is on (ANSIBLE_DEBUG), else None: the client then skips building and
-        redacting debug lines that AnsibleModule.debug would only throw away."""
+        redacting debug lines that would only be thrown away."""
         return self.debug if self._debug else None
 
     def use_client(self, client):
@@ -103,3 +94,25 @@ class JiraModule(AnsibleModule):
         except JiraError as exc:
             self.fail_from(exc)
         self.exit_json(**result)
+
+
+class JiraModule(JiraModuleBase, AnsibleModule):
+    """AnsibleModule plus the connection/auth options, a lazily built client and JiraError handling."""
+
+    def __init__(self, argument_spec=None, **kwargs):
+        spec = connection_argspec()
+        spec.update(argument_spec or {})
+        super().__init__(argument_spec=spec, **kwargs)
+        if not HAS_REQUESTS:
+            self.fail_json(msg=missing_required_lib("requests"), exception=str(REQUESTS_IMPORT_ERROR))
+        self._setup_jira(argument_spec)
+
+    def exit_json(self, **kwargs):
+        if getattr(self, "_summaries", None) and "invocation" not in kwargs:
+            kwargs["invocation"] = self.invocation()
+        super().exit_json(**kwargs)
+
+    def fail_json(self, msg, **kwargs):
+        if getattr(self, "_summaries", None) and "invocation" not in kwargs:
+            kwargs["invocation"] = self.invocation()
+        super().fail_json(msg, **kwargs)
