@@ -75,14 +75,20 @@ class WorkerModule(JiraModuleBase):
         """What AnsibleModule returns: ``invocation`` added, no_log values masked, booleans and None kept.
 
         The result is encoded as a module's would be (so that it holds only what a module could return), and that
-        text tells cheaply whether any no_log value occurs at all: walking 10,000 accepted keys with
-        ``remove_values`` costs more than the rest of returning them.
+        text tells cheaply whether any no_log value occurs in it at all: walking 10,000 accepted keys with
+        ``remove_values`` costs more than the rest of returning them. ``invocation`` (the options, secrets
+        included, entity lists shortened) is small and always masked.
         """
-        result.setdefault("invocation", self.invocation())
+        invocation = result.pop("invocation", None) or self.invocation()
         text = json.dumps(result, cls=get_module_encoder(PROFILE, Direction.MODULE_TO_CONTROLLER))
         # JSON escapes character by character, so a value inside a longer string appears as its own escaped form.
         if any(json.dumps(str(value))[1:-1] in text for value in self.no_log_values):
-            preserved = {k: v for k, v in result.items() if v is None or isinstance(v, bool)}
-            result = remove_values(result, self.no_log_values)
-            result.update(preserved)
+            result = self._masked(result)
+        result["invocation"] = self._masked(invocation)
         return result
+
+    def _masked(self, data):
+        preserved = {k: v for k, v in data.items() if v is None or isinstance(v, bool)}
+        data = remove_values(data, self.no_log_values)
+        data.update(preserved)
+        return data
