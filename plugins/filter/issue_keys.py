@@ -6,6 +6,7 @@ import re
 
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.text.converters import to_text
+from ansible.module_utils.parsing.convert_bool import boolean
 
 DEFAULT_EXCLUDE = (
     "UTF-8", "UTF-16", "UTF-32", "ISO-8859", "ISO-2022", "SHA-1", "SHA-224", "SHA-256", "SHA-384", "SHA-512", "MD-5",
@@ -33,12 +34,36 @@ def _texts(value, where="input"):
                                  f"not {type(value).__name__}")
 
 
+_PROJECT_RE = re.compile(r"^[A-Z][A-Z0-9_]+$", re.IGNORECASE)
+_EXCLUDE_RE = re.compile(r"^[A-Z][A-Z0-9_]*-[0-9]+$", re.IGNORECASE)
+
+
+def _strings(value, option, pattern, what):
+    """A string or a list of strings, each matching ``pattern``; anything else is named in the error."""
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, (list, tuple)):
+        raise AnsibleFilterError(f"issue_keys: {option} must be a string or a list of strings, "
+                                 f"not {type(value).__name__}")
+    out = set()
+    for index, item in enumerate(items):
+        if not isinstance(item, str):
+            raise AnsibleFilterError(f"issue_keys: {option}[{index}] must be a string, not {type(item).__name__}")
+        if not pattern.match(item):
+            raise AnsibleFilterError(f"issue_keys: {option}[{index}] {item!r} is not {what}")
+        out.add(item.upper())
+    return out
+
+
 def issue_keys(value, projects=None, ignore_case=False, exclude=DEFAULT_EXCLUDE):
     """Jira issue keys found in ``value``, in order, each once."""
-    if projects is not None and not isinstance(projects, (list, tuple)):
-        projects = [projects]
-    allowed = {str(p).upper() for p in projects} if projects else None
-    excluded = {str(e).upper() for e in (exclude or ())}
+    allowed = _strings(projects, "projects", _PROJECT_RE, "a Jira project key (for example JJ)") \
+        if projects not in (None, [], ()) else None
+    try:
+        ignore_case = boolean(ignore_case, strict=True)
+    except TypeError:
+        raise AnsibleFilterError(f"issue_keys: ignore_case must be true or false, not {ignore_case!r}") from None
+    excluded = _strings(exclude, "exclude", _EXCLUDE_RE, "an issue key (for example UTF-8)") \
+        if exclude is not None else set()
     pattern = KEY_RE_ANY_CASE if ignore_case else KEY_RE
     found = []
     seen = set()

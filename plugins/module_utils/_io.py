@@ -82,6 +82,31 @@ def _apply_selinux_context(module, tmp_path, dest):
     module.set_context_if_different(tmp_path, context, False)
 
 
+def remove_stale_temp_files(path):
+    """Remove temp files that ``write_file_atomic`` left beside ``path`` when its process was killed mid-write.
+
+    Only safe while holding a lock that every writer of ``path`` takes (the token stores do): then no temp file of
+    ``path`` can belong to a write in progress. Returns the names removed.
+    """
+    dest = _real(path)
+    directory = os.path.dirname(dest) or '.'
+    prefix = '%s%s.' % (_TMP_PREFIX, os.path.basename(dest))
+    removed = []
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return removed
+    for name in names:
+        middle = name[len(prefix):-len('.tmp')] if name.startswith(prefix) and name.endswith('.tmp') else ''
+        if len(middle) == 12 and all(c in '0123456789abcdef' for c in middle):
+            try:
+                os.unlink(os.path.join(directory, name))
+                removed.append(name)
+            except OSError:
+                pass
+    return removed
+
+
 def write_file_atomic(module, path, data, mode=0o600):
     """Atomically replace ``path`` with ``data`` and leave it with permission bits ``mode``.
 

@@ -18,7 +18,11 @@ import stat
 import time
 
 from ansible_collections.jiraops.integration.plugins.module_utils._errors import OptionError
-from ansible_collections.jiraops.integration.plugins.module_utils._io import read_file, write_file_atomic
+from ansible_collections.jiraops.integration.plugins.module_utils._io import (
+    read_file,
+    remove_stale_temp_files,
+    write_file_atomic,
+)
 
 FORMAT_VERSION = 1
 OPTION = "token_cache"
@@ -92,6 +96,8 @@ class TokenStore:
     def _write(self, data):
         blob = json.dumps(data, indent=2, sort_keys=True).encode("utf-8") + b"\n"
         try:
+            # Every writer holds the lock, so a temp file of this store is what a killed writer left (0600).
+            remove_stale_temp_files(self.path)
             write_file_atomic(self.module, self.path, blob, mode=0o600)
         except OSError as exc:
             raise OptionError(self.option, f"cannot write {self.path}: {exc.strerror}") from None

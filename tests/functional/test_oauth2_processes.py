@@ -118,8 +118,9 @@ def test_killed_refresher_loses_nothing(emulator, run_module, tmp_path, kill_at,
         # killed before the rename: the store is the previous, complete file
         assert after == before and sha(after["refresh_token"]) != head
         assert json.loads(open(cache, encoding="utf-8").read())
-    if kill_at == "mid_write":
-        assert not os.path.exists(lines[-1]["temp"]) or os.stat(lines[-1]["temp"]).st_mode & 0o077 == 0
+    stale = lines[-1].get("temp") if kill_at == "mid_write" else None
+    if stale:
+        assert os.path.exists(stale) and os.stat(stale).st_mode & 0o077 == 0, "left behind, 0600"
 
     # The next runs carry on: three more rotations, each token used through the gateway.
     for _round in range(3):
@@ -127,6 +128,9 @@ def test_killed_refresher_loses_nothing(emulator, run_module, tmp_path, kill_at,
         assert code == 0 and lines[-1]["status"] == 200, (lines, err)
     chain = assert_chain_intact(emulator, cache)
     assert chain["rotations"] == 4
+    if stale:
+        assert not os.path.exists(stale), "the next write under the lock removed the killed writer's temp file"
+    assert not [name for name in os.listdir(tmp_path) if name.endswith(".tmp")]
     # after_reply / mid_write: the server's reuse interval accepted the previous refresh token once
     assert chain["grace_reuses"] == (0 if kill_at == "after_store" else 1)
 

@@ -12,7 +12,9 @@ DOCUMENTATION = r"""
 name: task_timer
 type: aggregate
 short_description: Record task wall times for the push_builds benchmark
-description: "Writes C({task name: seconds}) to the file named by E(BENCH_TIMINGS) when the playbook ends; a task lasts from its start to the next task's start."
+description:
+  - "Writes C({task name: seconds}) to the file named by E(BENCH_TIMINGS) when the playbook ends."
+  - A task lasts from its start to the next task's start.
 options: {}
 """
 

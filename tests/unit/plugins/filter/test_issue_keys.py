@@ -53,5 +53,26 @@ def test_bad_input_names_the_place():
         issue_keys(["JJ-1", 5])
 
 
+@pytest.mark.parametrize("kwargs,message", [
+    ({"projects": {"JJ": 1}}, "issue_keys: projects must be a string or a list of strings, not dict"),
+    ({"projects": ["JJ", 7]}, r"issue_keys: projects\[1\] must be a string, not int"),
+    ({"projects": ["JJ", "J J"]}, r"issue_keys: projects\[1\] 'J J' is not a Jira project key"),
+    ({"projects": "JJ-12"}, r"issue_keys: projects\[0\] 'JJ-12' is not a Jira project key"),
+    ({"ignore_case": "sometimes"}, "issue_keys: ignore_case must be true or false, not 'sometimes'"),
+    ({"exclude": "UTF"}, r"issue_keys: exclude\[0\] 'UTF' is not an issue key"),
+    ({"exclude": 8}, "issue_keys: exclude must be a string or a list of strings, not int"),
+])
+def test_bad_options_are_named(kwargs, message):
+    with pytest.raises(AnsibleFilterError, match=message):
+        issue_keys("JJ-1", **kwargs)
+
+
+def test_option_spellings_that_are_accepted():
+    assert issue_keys("jj-1 OPS-2", projects="jj", ignore_case="yes") == ["JJ-1"]
+    assert issue_keys("JJ-1", projects=[]) == ["JJ-1"]        # an empty allow-list allows all
+    assert issue_keys("UTF-8 JJ-1", exclude=None) == ["UTF-8", "JJ-1"]
+    assert issue_keys("JJ-1 JJ-2", exclude="jj-2") == ["JJ-1"]
+
+
 def test_registered_under_its_name():
     assert FilterModule().filters()["issue_keys"] is issue_keys
