@@ -5,12 +5,10 @@ import json
 import time
 
 import pytest
+from devops_support import BULK, CLOUD_ID, TOKEN, args, builds
 
-CLOUD_ID = "11111111-2222-3333-4444-555555555555"
-TOKEN = "ci-token-all-devops-scopes"
 ALL_SCOPES = [f"{verb}:{name}:jira-software" for verb in ("read", "write")
               for name in ("build", "deployment", "source-code", "feature-flag")]
-BULK = f"/jira/builds/0.1/cloud/{CLOUD_ID}/bulk"
 
 
 @pytest.fixture
@@ -23,22 +21,6 @@ def emu(emulator):
                                        "expires_at": None, "client_id": "ci"},
     })
     return emulator
-
-
-def args(emu, **kw):
-    base = {"api_url": emu.url, "cloud_id": CLOUD_ID, "token": TOKEN, "retry_budget": 20}
-    base.update(kw)
-    return base
-
-
-def builds(n, start=0, **kw):
-    out = []
-    for i in range(start, start + n):
-        b = {"pipelineId": "pink-logo", "buildNumber": i, "displayName": f"pink-logo #{i}",
-             "url": f"https://ci.example.com/job/pink-logo/{i}", "state": "successful", "issueKeys": ["JJ-12"]}
-        b.update(kw)
-        out.append(b)
-    return out
 
 
 def stored(emu, collection):
