@@ -16,10 +16,9 @@ from ansible.utils.display import Display
 
 from ansible_collections.jiraops.integration.plugins.module_utils._module import JiraModuleBase
 from ansible_collections.jiraops.integration.plugins.module_utils._options import connection_argspec
+from ansible_collections.jiraops.integration.plugins.plugin_utils._in_worker import PROFILE
 
 display = Display()
-
-PROFILE = "legacy"   # the serialization profile of modules that declare none (all of this collection's)
 
 
 class ModuleExit(Exception):
@@ -33,12 +32,11 @@ class ModuleExit(Exception):
 class WorkerModule(JiraModuleBase):
     """The part of AnsibleModule the Jira modules use, for running one inside the worker process."""
 
-    def __init__(self, name, args, argument_spec, check_mode, supports_check_mode=True):
+    def __init__(self, name, args, argument_spec, check_mode):
         self._name = name
         self.check_mode = check_mode
         self.no_log_values = set()
         self._debug = bool(C.DEFAULT_DEBUG)
-        self.params = {}
         self._setup_jira(argument_spec)
         spec = connection_argspec()
         spec.update(argument_spec)
@@ -54,8 +52,6 @@ class WorkerModule(JiraModuleBase):
             if isinstance(validation.errors.errors[0], UnsupportedError):
                 msg = f"Unsupported parameters for ({name}) module: {msg}"
             self.fail_json(msg=msg)
-        if check_mode and not supports_check_mode:
-            self.exit_json(skipped=True, msg="remote module does not support check mode")
 
     def debug(self, msg):
         display.debug(f"{self._name}: {msg}")
