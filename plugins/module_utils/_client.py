@@ -21,7 +21,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without requests
 
 from ansible_collections.jiraops.integration.plugins.module_utils._errors import JiraError, OptionError
 from ansible_collections.jiraops.integration.plugins.module_utils._redact import Redactor
-from ansible_collections.jiraops.integration.plugins.module_utils._retry import RETRY_STATUSES, RetryPolicy, parse_retry_after
+from ansible_collections.jiraops.integration.plugins.module_utils._retry import RETRY_STATUSES, RetryPolicy
 
 DEFAULT_API_URL = "https://api.atlassian.com"
 DEFAULT_AUTH_URL = "https://auth.atlassian.com"
@@ -317,7 +317,7 @@ class JiraClient:
                 continue
             resp = Response(raw.status_code, raw.headers, raw.content, url, method, display)
             if resp.status in RETRY_STATUSES and retry is not False:
-                retry_after = parse_retry_after(raw.headers.get("Retry-After"))
+                retry_after = policy.observe(resp.status, raw.headers)  # Retry-After, else X-RateLimit-Reset
                 if retry_after and resp.status in PAUSE_STATUSES:
                     self._pause_all(retry_after)
                 wait = policy.next_wait(retry_after)
@@ -350,10 +350,7 @@ class JiraClient:
         explain = getattr(self.auth, "explain_failure", None)
         explained = explain(resp) if explain and not gave_up else None
         if gave_up:
-            hint = f"gave up after {policy.retries} retr{'y' if policy.retries == 1 else 'ies'} in {policy.elapsed:.1f}s"
-            if retry_after is not None:
-                hint += f" (server asked to wait {retry_after:.0f}s more; raise retry_budget or max_retries)"
-            message = hint
+            message = policy.give_up_message(retry_after)
         elif explained:
             message = explained
         elif resp.status == 401:
@@ -364,6 +361,9 @@ class JiraClient:
             message = "not found"
         else:
             message = "unexpected status"
+        if not gave_up:
+            policy.observe(resp.status, resp.headers)  # a 429 not retried (retry=False) still names its reason
+            message = policy.with_limit_note(message)
         return JiraError(message, status=resp.status, method=resp.method, path=resp.path, messages=messages,
                          body=self.redactor.data(resp.json), retries=policy.retries)
 
