@@ -115,7 +115,7 @@ class RateLimit:
         if self.remaining is not None:
             parts.append(f"X-RateLimit-Remaining: {self.remaining}"
                          + (f" of {self.limit}" if self.limit is not None else ""))
-        return f"Jira's rate limit: {', '.join(parts)}" if parts else ""
+        return ", ".join(parts)
 
 
 def _getter(headers):
@@ -189,7 +189,8 @@ class RetryPolicy:
         if floor is not None and elapsed + floor > self.budget:
             left = max(0.0, self.budget - elapsed)
             when = utc_text(self._wall_clock() + floor)
-            message = (f"gave up without waiting after {self._retries_text()}: the limit resets "
+            message = (f"gave up without waiting{' after ' + self._retries_text() if self.retries else ''}: "
+                       f"the limit resets "
                        f"{'at ' + when + ', ' if when else ''}{floor:.0f}s from now, later than retry_budget allows "
                        f"({left:.0f}s of {self.budget:g}s left); set retry_budget to at least "
                        f"{math.ceil(elapsed + floor) + 1} to wait for the reset, or run the task again after it")
