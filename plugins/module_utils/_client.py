@@ -164,6 +164,7 @@ class JiraClient:
         self._lock = threading.Lock()
         self._pause_until = 0.0
         self._pause_owner = None
+        self._pause_note = ""  # the RateLimit-Reason of the reply that asked for the pause
         self.requests_made = 0
         self.retries_made = 0
 
@@ -228,13 +229,14 @@ class JiraClient:
             else:
                 self.requests_made += 1
 
-    def _pause_all(self, seconds):
+    def _pause_all(self, seconds, note=""):
         """A reply said ``Retry-After: seconds``: no thread sends before then (this one waits by its own policy)."""
         with self._lock:
             until = time.monotonic() + seconds
             if until > self._pause_until:
                 self._pause_until = until
                 self._pause_owner = threading.get_ident()
+                self._pause_note = note
 
     def _wait_for_pause(self, policy, method, display):
         """Wait out a pause another thread's reply asked for, within this request's retry budget."""
@@ -246,7 +248,8 @@ class JiraClient:
             if policy.elapsed + left > policy.budget:
                 raise JiraError(f"gave up after {policy.retries} retr{'y' if policy.retries == 1 else 'ies'}: Jira "
                                 f"asked to wait {left:.0f}s more before the next request (Retry-After on a request "
-                                "sent in parallel); raise retry_budget", method=method, path=display,
+                                "sent in parallel); raise retry_budget"
+                                + (f"; {self._pause_note}" if self._pause_note else ""), method=method, path=display,
                                 retries=policy.retries)
             self.debug(f"{method} {display} waits {left:.2f}s (Retry-After on a parallel request)")
             time.sleep(left)
@@ -319,7 +322,7 @@ class JiraClient:
             if resp.status in RETRY_STATUSES and retry is not False:
                 retry_after = policy.observe(resp.status, raw.headers)  # Retry-After, else X-RateLimit-Reset
                 if retry_after and resp.status in PAUSE_STATUSES:
-                    self._pause_all(retry_after)
+                    self._pause_all(retry_after, policy.limit_note())
                 wait = policy.next_wait(retry_after)
                 if wait is not None:
                     self.debug(f"{method} {display} got HTTP {resp.status}; retrying in {wait:.2f}s")

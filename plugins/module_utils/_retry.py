@@ -203,7 +203,10 @@ class RetryPolicy:
     def _retries_text(self):
         return f"{self.retries} retr{'y' if self.retries == 1 else 'ies'}"
 
+    def limit_note(self):
+        """What the last retryable reply said about the rate limit ("" when nothing)."""
+        return self.rate_limit.note() if self.rate_limit is not None else ""
+
     def with_limit_note(self, message):
-        """``message`` with what the last retryable reply said about the rate limit, if it said anything."""
-        note = self.rate_limit.note() if self.rate_limit is not None else ""
+        note = self.limit_note()
         return f"{message}; {note}" if note else message
