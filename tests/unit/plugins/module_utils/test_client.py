@@ -275,7 +275,8 @@ def test_a_quota_reset_on_one_thread_stops_the_others_with_its_reason(emulator):
     with pytest.raises(JiraError) as err:
         c.get("/rest/api/2/issue/JJ-2")  # the reset, not a Retry-After, paused the client
     assert time.monotonic() - started < 1
-    assert "request sent in parallel" in str(err.value) and "RateLimit-Reason: jira-quota-tenant-based" in str(err.value)
+    msg = str(err.value)
+    assert "request sent in parallel" in msg and "RateLimit-Reason: jira-quota-tenant-based" in msg
     assert emulator.requests("/rest/api/2/issue/JJ-2") == []
 
 
