@@ -53,7 +53,8 @@ options:
   max_retries:
     description:
       - How many times a request is retried after HTTP 429, 502, 503, 504, a timeout or a dropped connection.
-      - Waits grow exponentially with full jitter; a C(Retry-After) header is honoured as the minimum wait.
+      - Waits grow exponentially with full jitter; a C(Retry-After) header is honoured as the minimum wait, and
+        without it Jira Cloud's C(X-RateLimit-Reset) (ISO 8601) is. Errors of HTTP 429 name the C(RateLimit-Reason).
       - If not set, the environment variable E(JIRA_MAX_RETRIES) is used.
     type: int
     default: 5
@@ -61,6 +62,8 @@ options:
     description:
       - Total seconds one request may take including all retries and waits. A wait that would cross the budget
         is not started; the task fails at once with a message saying how long the server asked to wait.
+      - A rate limit that resets later than the budget allows (Jira Cloud's hourly quota) fails at once, without
+        sleeping, with the reset time (UTC and seconds from now) and the O(retry_budget) that would wait for it.
       - If not set, the environment variable E(JIRA_RETRY_BUDGET) is used.
     type: float
     default: 120

@@ -21,7 +21,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without requests
 
 from ansible_collections.jiraops.integration.plugins.module_utils._errors import JiraError, OptionError
 from ansible_collections.jiraops.integration.plugins.module_utils._redact import Redactor
-from ansible_collections.jiraops.integration.plugins.module_utils._retry import RETRY_STATUSES, RetryPolicy, parse_retry_after
+from ansible_collections.jiraops.integration.plugins.module_utils._retry import RETRY_STATUSES, RetryPolicy
 
 DEFAULT_API_URL = "https://api.atlassian.com"
 DEFAULT_AUTH_URL = "https://auth.atlassian.com"
@@ -164,6 +164,7 @@ class JiraClient:
         self._lock = threading.Lock()
         self._pause_until = 0.0
         self._pause_owner = None
+        self._pause_note = ""  # the RateLimit-Reason of the reply that asked for the pause
         self.requests_made = 0
         self.retries_made = 0
 
@@ -228,13 +229,14 @@ class JiraClient:
             else:
                 self.requests_made += 1
 
-    def _pause_all(self, seconds):
+    def _pause_all(self, seconds, note=""):
         """A reply said ``Retry-After: seconds``: no thread sends before then (this one waits by its own policy)."""
         with self._lock:
             until = time.monotonic() + seconds
             if until > self._pause_until:
                 self._pause_until = until
                 self._pause_owner = threading.get_ident()
+                self._pause_note = note
 
     def _wait_for_pause(self, policy, method, display):
         """Wait out a pause another thread's reply asked for, within this request's retry budget."""
@@ -246,7 +248,8 @@ class JiraClient:
             if policy.elapsed + left > policy.budget:
                 raise JiraError(f"gave up after {policy.retries} retr{'y' if policy.retries == 1 else 'ies'}: Jira "
                                 f"asked to wait {left:.0f}s more before the next request (Retry-After on a request "
-                                "sent in parallel); raise retry_budget", method=method, path=display,
+                                "sent in parallel); raise retry_budget"
+                                + (f"; {self._pause_note}" if self._pause_note else ""), method=method, path=display,
                                 retries=policy.retries)
             self.debug(f"{method} {display} waits {left:.2f}s (Retry-After on a parallel request)")
             time.sleep(left)
@@ -317,9 +320,9 @@ class JiraClient:
                 continue
             resp = Response(raw.status_code, raw.headers, raw.content, url, method, display)
             if resp.status in RETRY_STATUSES and retry is not False:
-                retry_after = parse_retry_after(raw.headers.get("Retry-After"))
+                retry_after = policy.observe(resp.status, raw.headers)  # Retry-After, else X-RateLimit-Reset
                 if retry_after and resp.status in PAUSE_STATUSES:
-                    self._pause_all(retry_after)
+                    self._pause_all(retry_after, policy.limit_note())
                 wait = policy.next_wait(retry_after)
                 if wait is not None:
                     self.debug(f"{method} {display} got HTTP {resp.status}; retrying in {wait:.2f}s")
@@ -350,10 +353,7 @@ class JiraClient:
         explain = getattr(self.auth, "explain_failure", None)
         explained = explain(resp) if explain and not gave_up else None
         if gave_up:
-            hint = f"gave up after {policy.retries} retr{'y' if policy.retries == 1 else 'ies'} in {policy.elapsed:.1f}s"
-            if retry_after is not None:
-                hint += f" (server asked to wait {retry_after:.0f}s more; raise retry_budget or max_retries)"
-            message = hint
+            message = policy.give_up_message(retry_after)
         elif explained:
             message = explained
         elif resp.status == 401:
@@ -364,6 +364,9 @@ class JiraClient:
             message = "not found"
         else:
             message = "unexpected status"
+        if not gave_up:
+            policy.observe(resp.status, resp.headers)  # a 429 not retried (retry=False) still names its reason
+            message = policy.with_limit_note(message)
         return JiraError(message, status=resp.status, method=resp.method, path=resp.path, messages=messages,
                          body=self.redactor.data(resp.json), retries=policy.retries)
 

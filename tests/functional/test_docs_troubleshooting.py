@@ -29,8 +29,8 @@ GUIDES = {
     "docs/cloud-3lo.md": [MU + "_oauth2.py", MU + "_token_store.py", MU + "_auth_oauth2.py", MOD + "oauth2_token.py",
                           "plugins/lookup/token.py"],
     "docs/datacenter-oauth2-clients.md": [MU + "_oauth2_client.py", MOD + "oauth2_client.py"],
-    "docs/troubleshooting-connection.md": [MU + "_client.py", MU + "_options.py", MU + "_auth.py", MU + "_errors.py",
-                                           MU + "_module.py", MOD + "api.py"],
+    "docs/troubleshooting-connection.md": [MU + "_client.py", MU + "_retry.py", MU + "_options.py", MU + "_auth.py",
+                                           MU + "_errors.py", MU + "_module.py", MOD + "api.py"],
 }
 ERROR_CALLS = {"OptionError", "JiraError", "KeyMaterialError", "AnsibleError", "AnsibleLookupError", "fail_json"}
 MESSAGE_NAMES = {"message", "hint"}

@@ -28,6 +28,7 @@ class Fault:
     args: dict = field(default_factory=dict)  # extra module args (short timeouts/budgets)
     min_retries: int = 0
     min_elapsed: float = 0.0
+    max_elapsed: float = 0.0  # 0: no upper bound
     idempotent_ok: bool = True  # outcome for reads/idempotent calls when expect is None
     write_ok: bool = True  # outcome for non-idempotent calls when expect is None
     write_match: str = ""
@@ -49,6 +50,13 @@ FAULTS = [
           match="authentication failed"),
     Fault("429 for ever (budget 2 s)", {"status": 429, "retry_after": 1, "times": -1}, ("fail",),
           args={"retry_budget": 2.0}, match="gave up", min_retries=1, min_elapsed=1.0),
+    # Jira Cloud's rate limits: X-RateLimit-Reset is the floor without Retry-After; an hourly quota fails at once.
+    Fault("429 + X-RateLimit-Reset 1 s ahead", {"status": 429, "reset_in": 1, "times": 1,
+                                                 "headers": {"RateLimit-Reason": "jira-burst-based"}},
+          ("ok",), min_retries=1, min_elapsed=0.9),
+    Fault("429 quota, reset in 1 h", {"status": 429, "reset_in": 3600, "times": -1,
+                                      "headers": {"RateLimit-Reason": "jira-quota-tenant-based"}},
+          ("fail",), args={"retry_budget": 120}, match="RateLimit-Reason: jira-quota-tenant-based", max_elapsed=1.0),
 ]
 
 TARGETS = load_cases("FAULT_TARGETS")
@@ -141,6 +149,7 @@ def test_fault(target, fault, emulator, tmp_path):
             assert problem is None, problem
     assert retries >= fault.min_retries
     assert elapsed >= fault.min_elapsed, f"did not wait for Retry-After: {elapsed:.2f}s"
+    assert not fault.max_elapsed or elapsed < fault.max_elapsed, f"waited for a limit beyond the budget: {elapsed:.2f}s"
     if stored is not None:
         # A write that failed may only be stored when the error said so (it may have been processed).
         for o, exp, count in zip(outcomes, expected, stored):

@@ -32,7 +32,9 @@ def _masked(entry):
     return dict(entry, headers=headers)
 
 
-FAULT_KEYS = {"path", "method", "kind", "status", "retry_after", "body", "delay", "times", "skip"}
+FAULT_KEYS = {"path", "method", "kind", "status", "retry_after", "headers", "reset_in", "body", "delay", "times",
+              "skip"}
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 
 
 def _state():
@@ -134,7 +136,9 @@ def add_fault():
     """``{"path": "/rest/api/2/myself", "kind": "status", "status": 429, "retry_after": "2", "times": 2}``.
 
     ``path`` is a glob; ``kind`` is status, delay (``delay`` seconds, then a normal reply) or drop (close the
-    connection without a reply); ``times`` -1 fires forever; ``skip`` lets the first N matches through.
+    connection without a reply); ``times`` -1 fires forever; ``skip`` lets the first N matches through. A status
+    fault also sends ``headers`` (``{"RateLimit-Reason": "jira-burst-based", "X-RateLimit-Remaining": 0}``) and,
+    with ``reset_in`` seconds, ``X-RateLimit-Reset`` that far after the reply, as Jira Cloud's rate limits do.
     """
     data = request.get_json(force=True, silent=True)
     if not isinstance(data, dict) or not data.get("path"):
@@ -148,6 +152,15 @@ def add_fault():
         return _bad("kind must be status, delay or drop")
     if data.get("retry_after") is not None:
         data["retry_after"] = str(data["retry_after"])
+    headers = {} if data.get("headers") is None else data["headers"]
+    if not isinstance(headers, dict) or not all(
+            isinstance(k, str) and _HEADER_NAME.fullmatch(k) and isinstance(v, (str, int, float))
+            and not isinstance(v, bool) and not re.search(r"[\r\n\x00]", str(v)) for k, v in headers.items()):
+        return _bad("headers must be an object of header names to single-line string or number values")
+    data["headers"] = {k: str(v) for k, v in headers.items()}
+    reset_in = data.get("reset_in")
+    if reset_in is not None and (isinstance(reset_in, bool) or not isinstance(reset_in, (int, float))):
+        return _bad("reset_in must be a number of seconds")
     fault = _state().add_fault(data)
     resp = jsonify(fault.as_dict())
     resp.status_code = 201

@@ -1,7 +1,9 @@
 """Cross-cutting behaviour: request log, fault injection, and Jira's strictness on bodies."""
 from __future__ import annotations
 
+import datetime
 import json
+import math
 import socket
 import time
 
@@ -49,6 +51,16 @@ class DroppedConnection(Exception):
     """Raised after the socket was closed so that no reply is written."""
 
 
+def reset_header(epoch):
+    """``X-RateLimit-Reset`` as ISO 8601 UTC, rounded up to the second so that it is never earlier than meant.
+
+    Jira documents minute precision (yyyy-MM-ddTHH:mmZ); seconds are ISO 8601 as well and let tests use resets
+    a second away. A literal minute-precision value can be given in a fault's ``headers``.
+    """
+    when = datetime.datetime.fromtimestamp(math.ceil(epoch), datetime.timezone.utc)
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def before_request():
     if request.path.startswith(CONTROL_PREFIX):
         return None
@@ -73,9 +85,12 @@ def before_request():
     if fault.kind == "drop":
         _drop_connection()
         raise DroppedConnection()
-    headers = {}
+    headers = dict(fault.headers)
     if fault.retry_after is not None:
         headers["Retry-After"] = str(fault.retry_after)
+    if fault.reset_in is not None:
+        headers["X-RateLimit-Reset"] = reset_header(time.time() + fault.reset_in)
+    g.log_entry["fault_headers"] = headers
     payload = fault.body if fault.body is not None else {
         "errorMessages": [f"Emulated fault: HTTP {fault.status}"], "errors": {}}
     return jira_json(payload, status=fault.status, headers=headers)

@@ -58,6 +58,8 @@ class Fault:
     kind: str  # status, delay, drop
     status: int = 503
     retry_after: str | None = None
+    headers: dict = field(default_factory=dict)  # sent as given (X-RateLimit-*, RateLimit-Reason, ...)
+    reset_in: float | None = None  # X-RateLimit-Reset this many seconds after the reply, in ISO 8601 UTC
     body: object = None
     delay: float = 0.0
     times: int = 1  # -1: forever
@@ -71,8 +73,8 @@ class Fault:
         return fnmatch.fnmatchcase(path, self.path)
 
     def as_dict(self):
-        return {k: getattr(self, k) for k in ("id", "path", "method", "kind", "status", "retry_after", "body",
-                                              "delay", "times", "skip", "seen", "fired")}
+        return {k: getattr(self, k) for k in ("id", "path", "method", "kind", "status", "retry_after", "headers",
+                                              "reset_in", "body", "delay", "times", "skip", "seen", "fired")}
 
 
 class State:

@@ -265,6 +265,21 @@ def test_a_pause_longer_than_the_budget_fails_fast(emulator):
     assert emulator.requests("/rest/api/2/issue/JJ-2") == []
 
 
+def test_a_quota_reset_on_one_thread_stops_the_others_with_its_reason(emulator):
+    emulator.fault("/rest/api/2/myself", status=429, reset_in=3600, times=1,
+                   headers={"RateLimit-Reason": "jira-quota-tenant-based"})
+    c = client(emulator, retry_budget=30)
+    errors = _together(1, lambda: c.get("/rest/api/2/myself"))
+    assert isinstance(errors[0], JiraError) and "gave up without waiting" in str(errors[0])
+    started = time.monotonic()
+    with pytest.raises(JiraError) as err:
+        c.get("/rest/api/2/issue/JJ-2")  # the reset, not a Retry-After, paused the client
+    assert time.monotonic() - started < 1
+    msg = str(err.value)
+    assert "request sent in parallel" in msg and "RateLimit-Reason: jira-quota-tenant-based" in msg
+    assert emulator.requests("/rest/api/2/issue/JJ-2") == []
+
+
 def test_more_connections_than_requests_keeps_by_default(emulator, caplog):
     emulator.fault("/rest/api/2/myself", kind="delay", delay=0.2, times=-1)
     c = client(emulator)
