@@ -142,7 +142,8 @@ def test_path_expressions_and_not_prose_are_extracted(source, expected):
 
 def test_yaml_paths_in_values_and_jinja_expressions():
     text = ("    path: /_edge/tenant_info\n"
-            "    api_path: >-\n      /jira/builds/0.1/cloud/{{ id | urlencode }}/pipelines/{{\n      p }}/builds/{{ n }}\n"
+            "    api_path: >-\n"
+            "      /jira/builds/0.1/cloud/{{ id | urlencode }}/pipelines/{{\n      p }}/builds/{{ n }}\n"
             "    path: \"{{ '/rest/api/2/myself' if dc else '/rest/api/3/myself' }}\"\n")
     assert {normalise(p) for p in yaml_paths(text)} == {
         "/_edge/tenant_info", "/jira/builds/0.1/cloud/{}/pipelines/{}/builds/{}", "/rest/api/2/myself",
