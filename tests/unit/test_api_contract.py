@@ -15,6 +15,8 @@ CONTRACT = os.path.join(REPO, "docs", "jira-api-contract.md")
 
 # A string that is all URL path (after run-time parts), possibly behind a base URL or another path part.
 PATH = re.compile(r"^(?:\{\})*(/[A-Za-z0-9_.~%{}/-]*[A-Za-z][A-Za-z0-9_.~%{}/-]*)$")
+# Local files are not HTTP calls (a crypto-policy or CA path, say).
+FILESYSTEM = ("/etc/", "/proc/", "/sys/", "/usr/", "/var/", "/tmp/", "/dev/", "/opt/", "/home/", "/run/", "/lib")
 PLACEHOLDER = re.compile(r"\{[^{}]*\}|<[^<>]*>|%\(\w+\)s|%s")
 JINJA = re.compile(r"\{\{.*?\}\}", re.S)
 YAML_PATH = re.compile(r"(?<![\w/.{}-])(/(?:rest|_edge|oauth|plugins/servlet|jira|ex/jira)/[A-Za-z0-9_.~%{}/-]*)")
@@ -65,7 +67,7 @@ def python_paths(source):
         if id(node) in inner or not isinstance(node, (ast.Constant, ast.BinOp, ast.JoinedStr)):
             continue
         match = PATH.match(_fold(node, names))
-        if match:
+        if match and not match.group(1).startswith(FILESYSTEM):
             found.add(match.group(1))
     return found
 
@@ -135,6 +137,7 @@ def test_a_path_missing_from_the_contract_is_reported():
     ('def f(c, b, k):\n    c.get(b + item(k) + "/gating-status", p="/")\n', {"/gating-status"}),
     ('def f(c):\n    raise E(f"{c.url} has no /_edge/tenant_info: not a site")\n', set()),
     ('"""Uses ``GET /rest/applinks/3.0/applinks``."""\n', set()),
+    ('POLICY = "/etc/crypto-policies/config"\nFIPS = "/proc/sys/crypto/fips_enabled"\n', set()),
 ])
 def test_path_expressions_and_not_prose_are_extracted(source, expected):
     assert python_paths(source) == expected
