@@ -69,8 +69,8 @@ options:
     description:
       - The consumer's RSA public key as PEM, as the one-line base64 body Jira's form takes, or the path of a file
         holding either (read on the host that runs the module), for example RV(jiraops.integration.rsa_keypair#module:public_key).
-      - Required when the consumer is created (or replaced under a new O(consumer_key)); when omitted, an existing
-        consumer keeps its key, so re-runs need not pass it.
+      - Required when the link has no incoming consumer yet. When omitted, an existing consumer keeps its key (a
+        consumer replaced under a new O(consumer_key) gets the old one's key), so re-runs need not pass it.
       - Compared by fingerprint, so any spelling of the same key changes nothing.
     type: str
   state:

@@ -221,3 +221,23 @@ def test_non_admin_and_bad_credentials(emulator, run_module, who, status):
 def test_admin_with_a_personal_access_token(emulator, run_module):
     res = run_module("applink", args(emulator, username=None, password=None, token="admin-pat-0123456789abcdef"))
     assert not res.failed and res["changed"] is True
+
+
+def test_an_outgoing_consumer_alone_is_not_an_incoming_one(emulator, run_module):
+    link_id = create_link(emulator.url, consumer_key=None)
+    add_outgoing_consumer(emulator, link_id)
+    res = run_module("applink", args(emulator, public_key=None))
+    assert res.failed and res["option"] == "public_key" and "has no incoming consumer yet" in res["msg"]
+    res = run_module("applink", args(emulator), diff=True)
+    assert res["changed"] is True and res["diff"]["before"]["consumer"] is None
+    assert res["actions"] == ["add incoming OAuth consumer 'jiraops'"]
+    assert server_links(emulator)[0]["consumer"]["key"] == "jiraops"
+
+
+def test_a_new_consumer_key_without_public_key_keeps_the_public_key(emulator, run_module):
+    run_module("applink", args(emulator))
+    res = run_module("applink", args(emulator, consumer_key="jiraops-2", public_key=None))
+    assert res["changed"] is True and res["consumer"]["public_key_fingerprint"] == keypair().fingerprint
+    [link] = server_links(emulator)
+    assert link["consumer"]["key"] == "jiraops-2" and link["consumer"]["publicKey"] == keypair().oneline
+    assert [c["key"] for c in control(emulator.url, "/applinks")["consumers"]] == ["jiraops-2"]
