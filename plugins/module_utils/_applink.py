@@ -224,9 +224,13 @@ class AppLinks:
         path = OAUTH_STATUS_PATH.format(id=quote(link_id, safe=""))
         status = self.client.get(path, headers=JSON).json
         outgoing = status.get("outgoing") if isinstance(status, dict) else None
-        body = {"incoming": {"enabled": False, "twoLoEnabled": False, "twoLoImpersonationEnabled": False}}
-        if isinstance(outgoing, dict):
-            body["outgoing"] = outgoing  # sent back unchanged: this call is about the incoming side only
+        if not isinstance(outgoing, dict):
+            # Jira's status update needs both sides, and a guessed outgoing side could revoke that side's tokens.
+            raise JiraError("the reply is not Jira's OAuth status of the link (no outgoing side), so incoming OAuth "
+                            "was not turned off and the consumer was not replaced", method="GET", path=path)
+        # The outgoing side is sent back as read: this call is about the incoming side only.
+        body = {"incoming": {"enabled": False, "twoLoEnabled": False, "twoLoImpersonationEnabled": False},
+                "outgoing": outgoing}
         self.client.put(path, json=body, headers=XSRF, expected=(200, 204))
 
     def consumer_key_owner(self, links, key, except_id=None):

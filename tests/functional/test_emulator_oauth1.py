@@ -371,6 +371,9 @@ def test_another_key_orphans_the_old_consumer_and_incoming_off_removes_the_linke
     status = f"{emulator.url}/rest/applinks/3.0/status/{link_id}/oauth"
     assert requests.get(status, auth=ADMIN, timeout=10).json()["incoming"]["enabled"] is True
     resp = requests.put(status, auth=ADMIN, headers=XSRF, timeout=10, json={"incoming": {"enabled": False}})
+    assert resp.status_code == 400 and "both sides" in resp.text, "Jira needs the outgoing side too"
+    resp = requests.put(status, auth=ADMIN, headers=XSRF, timeout=10,
+                        json={"incoming": {"enabled": False}, "outgoing": {"enabled": False}})
     assert resp.status_code == 204
     assert requests.get(status, auth=ADMIN, timeout=10).json()["incoming"]["enabled"] is False
     assert requests.get(url, auth=ADMIN, headers=XSRF, timeout=10).status_code == 404

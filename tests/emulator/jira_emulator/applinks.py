@@ -394,27 +394,24 @@ def get_oauth_status(principal, link_id):
 @bp.put(f"{APPLINKS}/status/<link_id>/oauth")
 @guarded
 def put_oauth_status(principal, link_id):
-    """Turning incoming OAuth off removes the link's consumer and its tokens; outgoing off drops that consumer."""
+    """Jira applies both sides (each is required): incoming off removes the link's consumer and its tokens,
+    outgoing off the outgoing side's tokens (here: its consumer)."""
     state = _state()
     body = json_body()
-    sides = {side: (body or {}).get(side) for side in ("incoming", "outgoing")} if isinstance(body, dict) else {}
-    if not sides or not any(sides.values()) or any(
-            v is not None and not (isinstance(v, dict) and isinstance(v.get("enabled"), bool))
-            for v in sides.values()):
-        return jira_error(400, "The body must be an OAuth status: {\"incoming\": {\"enabled\": ...}, "
-                               "\"outgoing\": {\"enabled\": ...}}.")
+    sides = {side: body.get(side) for side in ("incoming", "outgoing")} if isinstance(body, dict) else {}
+    if not sides or not all(isinstance(v, dict) and isinstance(v.get("enabled"), bool) for v in sides.values()):
+        return jira_error(400, "The body must be an OAuth status with both sides: {\"incoming\": {\"enabled\": "
+                               "...}, \"outgoing\": {\"enabled\": ...}}.")
     with state.lock:
         data = _data(state)
         if link_id not in data["links"]:
             return jira_error(404, f"No application link with id {link_id} exists.")
-        incoming = sides.get("incoming")
-        if incoming is not None:
-            if not incoming["enabled"]:
-                remove_incoming(state, link_id)
-            elif incoming_consumer(state, link_id) is None:
-                return jira_error(400, "Incoming OAuth needs a consumer: configure one first.")
-        outgoing = sides.get("outgoing")
-        if outgoing is not None and not outgoing["enabled"]:
+        if sides["incoming"]["enabled"] and incoming_consumer(state, link_id) is None:
+            # Jira would fetch the consumer from the linked application, which a generic link cannot serve.
+            return jira_error(400, "Incoming OAuth needs a consumer: configure one first.")
+        if not sides["incoming"]["enabled"]:
+            remove_incoming(state, link_id)
+        if not sides["outgoing"]["enabled"]:
             data["outgoing"].pop(link_id, None)
     return Response(status=204)
 
