@@ -4,13 +4,16 @@
 Jira's REST resources used (all admin-only; mutating calls carry ``X-Atlassian-Token: no-check`` or Jira's XSRF
 check refuses them):
 
-- ``GET /rest/applinks/3.0/applinks``: the links, with ``type`` (not ``typeId``);
-- ``PUT /rest/applinks/3.0/applicationlink``: create; 201 with a status entity whose ``resources-created`` link
-  ends in the new id (XML unless the request accepts JSON);
-- ``PUT /rest/applinks/3.0/applicationlink/{id}``: update name and display URL (Jira refuses to change the
-  application URL or the type of an existing link);
+- ``GET /rest/applinks/3.0/applinks``: the links, with ``type`` (not ``typeId``) and ``primary``;
+- ``PUT /rest/applinks/3.0/applicationlink``: create; 201 with a status entity whose ``resources-created`` (an
+  array of ``{href, rel}`` in JSON, ``<link href>`` elements in XML) ends in the new id;
+- ``PUT /rest/applinks/3.0/applinks/{id}`` with ``{name, rpcUrl, displayUrl, primary}``: rename or new display
+  URL (``PUT .../applicationlink/{id}`` is not mapped in Jira; Jira cannot change the application URL or type);
 - ``DELETE /rest/applinks/3.0/applinks/{id}``;
-- ``GET|PUT|DELETE /rest/applinks-oauth/1.0/applicationlink/{id}/authentication/consumer``.
+- ``GET|PUT /rest/applinks-oauth/1.0/applicationlink/{id}/authentication/consumer``: ``{"consumers": [...]}``
+  (404 when none; the incoming one is the RSA consumer with a public key), and add or update (no DELETE);
+- ``GET|PUT /rest/applinks/3.0/status/{id}/oauth``: incoming OAuth off removes the consumer and its tokens, which
+  is how a consumer is replaced (a PUT with another key alone would leave the old one and its tokens alive).
 """
 from __future__ import annotations
 
@@ -29,6 +32,7 @@ from ansible_collections.jiraops.integration.plugins.module_utils._keys import (
 LIST_PATH = "/rest/applinks/3.0/applinks"
 CREATE_PATH = "/rest/applinks/3.0/applicationlink"
 CONSUMER_PATH = "/rest/applinks-oauth/1.0/applicationlink/{id}/authentication/consumer"
+OAUTH_STATUS_PATH = "/rest/applinks/3.0/status/{id}/oauth"
 XSRF = {"X-Atlassian-Token": "no-check"}
 JSON = {"Accept": "application/json"}
 
@@ -170,9 +174,11 @@ class AppLinks:
                             method="PUT", path=CREATE_PATH)
         return link["id"]
 
-    def update(self, link_id, name, url, display_url, type_id):
-        self.client.put(f"{CREATE_PATH}/{quote(link_id, safe='')}",
-                        json=self._entity(link_id, name, url, display_url, type_id), headers=XSRF,
+    def update(self, link, name, display_url):
+        # The v3 resource takes the whole link; primary is sent as it is, or Jira may clear it.
+        body = {"name": name, "rpcUrl": link["rpcUrl"], "displayUrl": display_url,
+                "primary": bool(link.get("primary", False))}
+        self.client.put(f"{LIST_PATH}/{quote(link['id'], safe='')}", json=body, headers=dict(JSON, **XSRF),
                         expected=(200, 201, 204))
 
     def delete(self, link_id):
@@ -182,10 +188,21 @@ class AppLinks:
         return CONSUMER_PATH.format(id=quote(link_id, safe=""))
 
     def consumer(self, link_id):
-        resp = self.client.get(self._consumer_path(link_id), headers=JSON, expected=(200, 204, 404))
-        if resp.status != 200 or not isinstance(resp.json, dict) or not resp.json.get("key"):
+        """The link's incoming consumer, or None: from Jira's list, the RSA one with a public key (a generic link
+        with outgoing OAuth also lists its HMAC consumer)."""
+        path = self._consumer_path(link_id)
+        resp = self.client.get(path, headers=JSON, expected=(200, 204, 404))
+        if resp.status != 200:
             return None
-        return resp.json
+        consumers = resp.json.get("consumers") if isinstance(resp.json, dict) else None
+        if not isinstance(consumers, list):
+            raise JiraError("the reply is not Jira's consumer list ({\"consumers\": [...]})", status=resp.status,
+                            method="GET", path=path)
+        for consumer in consumers:
+            if (isinstance(consumer, dict) and consumer.get("key") and consumer.get("publicKey")
+                    and str(consumer.get("signatureMethod") or "RSA_SHA1").upper().replace("-", "_") == "RSA_SHA1"):
+                return consumer
+        return None
 
     def put_consumer(self, link_id, key, name, public_key, current=None):
         body = {
@@ -202,8 +219,19 @@ class AppLinks:
         }
         self.client.put(self._consumer_path(link_id), json=body, headers=XSRF, expected=(200, 201, 204))
 
-    def delete_consumer(self, link_id):
-        self.client.delete(self._consumer_path(link_id), headers=XSRF, expected=(200, 204, 404))
+    def disable_incoming(self, link_id):
+        """Incoming OAuth off: Jira removes the consumer and revokes every token issued to it."""
+        path = OAUTH_STATUS_PATH.format(id=quote(link_id, safe=""))
+        status = self.client.get(path, headers=JSON).json
+        outgoing = status.get("outgoing") if isinstance(status, dict) else None
+        if not isinstance(outgoing, dict):
+            # Jira's status update needs both sides, and a guessed outgoing side could revoke that side's tokens.
+            raise JiraError("the reply is not Jira's OAuth status of the link (no outgoing side), so incoming OAuth "
+                            "was not turned off and the consumer was not replaced", method="GET", path=path)
+        # The outgoing side is sent back as read: this call is about the incoming side only.
+        body = {"incoming": {"enabled": False, "twoLoEnabled": False, "twoLoImpersonationEnabled": False},
+                "outgoing": outgoing}
+        self.client.put(path, json=body, headers=XSRF, expected=(200, 204))
 
     def consumer_key_owner(self, links, key, except_id=None):
         """The other link whose incoming consumer uses ``key``, or None (one GET per other link)."""
@@ -276,7 +304,7 @@ def _plan_link(api, plan, current, name, url, type_id):
         display = url
     if name != current.get("name") or display != (current.get("displayUrl") or current.get("rpcUrl")):
         plan.append((f"update application link {current['name']!r}",
-                     lambda link_id: api.update(link_id, name, current["rpcUrl"], display, current_type)))
+                     lambda _id: api.update(current, name, display)))
     return dict(current, name=name, displayUrl=display)
 
 
@@ -314,7 +342,7 @@ def _plan_consumer(api, plan, links, link, current, params):
                      lambda link_id: api.put_consumer(link_id, key, name, public_key)))
     elif current.get("key") != key:
         def replace(link_id):
-            api.delete_consumer(link_id)
+            api.disable_incoming(link_id)
             api.put_consumer(link_id, key, name, public_key, current=current)
         plan.append((f"replace incoming OAuth consumer {current.get('key')!r} by {key!r}", replace))
     else:

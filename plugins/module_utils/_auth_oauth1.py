@@ -3,7 +3,9 @@
 
 Signatures are made by oauthlib through requests-oauthlib's ``OAuth1`` (never by hand): a fresh nonce and
 timestamp for every attempt, the body included only when it is form-encoded, as RFC 5849 says.  Jira accepts
-RSA-SHA1 only, so that is the one method used.
+RSA-SHA1 only, so that is the one method used, and hosts that refuse it (RHEL 9 / UBI 9: the crypto policy's
+OpenSSL refuses SHA-1 signatures, the packaged python3-oauthlib has RSA-SHA1 patched out) are told so before any
+request is sent.
 """
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ import re
 from urllib.parse import parse_qsl
 
 from ansible_collections.jiraops.integration.plugins.module_utils._auth import AuthMethod, register
-from ansible_collections.jiraops.integration.plugins.module_utils._errors import OptionError
+from ansible_collections.jiraops.integration.plugins.module_utils._errors import JiraError, OptionError
 
 # The signing libraries are imported on first use, not with this file: every module that talks to Jira imports it
 # (it registers auth_method=oauth1), and most never sign with OAuth 1.0a. Importing oauthlib, PyJWT and cryptography
@@ -155,6 +157,48 @@ def check_libraries():
                           + " on the host that runs the module (pip install 'oauthlib[signedtoken]' requests-oauthlib)")
 
 
+RSA_SHA1_REFUSED = (
+    "RSA-SHA1 signing is refused on this host: {reason}. Jira accepts only RSA-SHA1 for application links, so "
+    "OAuth 1.0a cannot work here as it is. Run the module with oauthlib and cryptography from PyPI (pip install "
+    "'oauthlib[signedtoken]' requests-oauthlib cryptography; the collection's execution environment, "
+    "meta/execution-environment.yml, installs them so) instead of the distribution's python3-oauthlib / "
+    "python3-cryptography, or let the system crypto policy allow SHA-1 signatures for this use (RHEL 9: "
+    "update-crypto-policies --set DEFAULT:SHA1, or OPENSSL_ENABLE_SHA1_SIGNATURES=1 in the task's environment). "
+    "See docs/oauth1-applink.md, 'RSA-SHA1 on RHEL 9'")
+
+
+def _raise_if_refused(exc):
+    """Turn a signing failure that is the host refusing RSA-SHA1 into what to do; other failures are left alone.
+
+    cryptography raises UnsupportedAlgorithm ("sha1 is not supported by this backend for RSA signing.") when
+    its OpenSSL refuses SHA-1 signatures; a patched oauthlib raises "Invalid signature method.".
+    """
+    name = exc.__class__.__name__
+    text = str(exc)[:200]
+    if name == "UnsupportedAlgorithm" or (name == "InternalError" and "digest" in text.lower()):
+        reason = f"the OpenSSL library under cryptography refuses SHA-1 signatures ({name}: {text})"
+    elif isinstance(exc, (ValueError, KeyError)) and "signature method" in text.lower():
+        reason = f"the installed oauthlib has no RSA-SHA1 signer ({text}); distribution builds patch it out"
+    else:
+        return
+    raise JiraError(RSA_SHA1_REFUSED.format(reason=reason)) from None
+
+
+def check_rsa_sha1(consumer_key, pem):
+    """Sign a probe the way every request is signed, so a host that refuses RSA-SHA1 fails before any request."""
+    from oauthlib.oauth1 import Client  # pylint: disable=import-outside-toplevel
+
+    if SIGNATURE_METHOD not in getattr(Client, "SIGNATURE_METHODS", {}):
+        raise JiraError(RSA_SHA1_REFUSED.format(
+            reason="the installed oauthlib has no RSA-SHA1 signer (distribution builds such as RHEL 9's "
+                   "python3-oauthlib patch it out)"))
+    try:
+        Client(consumer_key, signature_method=SIGNATURE_METHOD, rsa_key=pem).sign("https://rsa-sha1.probe.invalid/")
+    except Exception as exc:  # pylint: disable=broad-exception-caught  # anything else is re-raised
+        _raise_if_refused(exc)
+        raise
+
+
 def read_private_key(params):
     """The private key PEM (text) from ``private_key`` or ``private_key_path``, checked to be an RSA key."""
     content = params.get("private_key")
@@ -206,7 +250,11 @@ class OAuth1Signer:
         auth = oauth1(self.consumer_key, signature_method=SIGNATURE_METHOD, signature_type="AUTH_HEADER",
                       rsa_key=self._pem, resource_owner_key=self._token, verifier=self._verifier,
                       callback_uri=self._callback)
-        return auth(request)
+        try:
+            return auth(request)
+        except Exception as exc:  # pylint: disable=broad-exception-caught  # anything else is re-raised
+            _raise_if_refused(exc)
+            raise
 
 
 class OAuth1Auth(AuthMethod):
@@ -244,6 +292,7 @@ class OAuth1Auth(AuthMethod):
             raise OptionError("consumer_key", "the OAuth 1.0a dance needs consumer_key (or JIRA_CONSUMER_KEY): the "
                                               "consumer key of the application link's incoming consumer")
         self._pem = read_private_key(self.params)
+        check_rsa_sha1(self.params["consumer_key"], self._pem)
         token = self._token if self.stage != "resource" else self.params["access_token"]
         self._signer = OAuth1Signer(self.params["consumer_key"], self._pem, token=token, verifier=self._verifier,
                                     callback=self._callback)

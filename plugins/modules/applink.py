@@ -13,7 +13,10 @@ description:
     changes only what differs, and reports C(changed=false) when nothing does.
   - Options left unset leave the link's attribute alone; without O(consumer_key) the consumer is not managed.
   - Uses Jira's REST resources C(/rest/applinks/3.0/...) and C(/rest/applinks-oauth/1.0/...). Connect as a Jira
-    administrator (basic auth or a personal access token).
+    administrator, preferably with a personal access token (O(token)); Jira Data Center 11 turns basic auth off by
+    default.
+  - Reads the link's consumers from the C(consumers) list Jira answers; the incoming consumer is the RSA one with
+    a public key, so the HMAC consumer a generic link with outgoing OAuth also lists is never mistaken for it.
 author: jiraops maintainers (@jiraops)
 extends_documentation_fragment:
   - jiraops.integration.connection
@@ -66,7 +69,8 @@ options:
     description:
       - The consumer's RSA public key as PEM, as the one-line base64 body Jira's form takes, or the path of a file
         holding either (read on the host that runs the module), for example RV(jiraops.integration.rsa_keypair#module:public_key).
-      - Required when the consumer is created; when omitted, an existing consumer keeps its key.
+      - Required when the link has no incoming consumer yet. When omitted, an existing consumer keeps its key (a
+        consumer replaced under a new O(consumer_key) gets the old one's key), so re-runs need not pass it.
       - Compared by fingerprint, so any spelling of the same key changes nothing.
     type: str
   state:
@@ -77,8 +81,15 @@ options:
     choices: [present, absent]
     default: present
 notes:
-  - Changing O(consumer_key) replaces the consumer, which revokes the access tokens issued under the old key.
-    Changing only O(public_key) or O(consumer_name) keeps them; requests must then be signed with the new key.
+  - Changing O(consumer_key) replaces the consumer and B(revokes every access token issued to the old consumer).
+    Jira has no call that deletes a consumer, and a consumer sent under another key would leave the old consumer and
+    its tokens alive, so the module first turns incoming OAuth off for the link
+    (C(PUT /rest/applinks/3.0/status/{id}/oauth)), which removes the old consumer and its tokens, then adds the new
+    one. Users approve the new consumer again (M(jiraops.integration.oauth1_token)).
+  - Changing only O(public_key) or O(consumer_name) keeps the consumer and its tokens; requests must then be signed
+    with the new key.
+  - A rename goes through C(PUT /rest/applinks/3.0/applinks/{id}) and sends the link's current C(primary) flag,
+    which Jira would otherwise clear.
 seealso:
   - module: jiraops.integration.rsa_keypair
   - module: jiraops.integration.oauth1_token
@@ -94,11 +105,10 @@ EXAMPLES = r"""
     public_key_path: /etc/jiraops/jira_publickey.pem
   register: keys
 
-- name: Link Ansible to Jira with an incoming OAuth 1.0a consumer
+- name: Link Ansible to Jira with an incoming OAuth 1.0a consumer (as an administrator, with a PAT)
   jiraops.integration.applink:
     url: https://jira.example.com
-    username: admin
-    password: "{{ vault_jira_admin_password }}"
+    token: "{{ vault_jira_admin_pat }}"
     name: Ansible
     application_url: https://awx.example.com
     consumer_key: ansible-automation
@@ -112,6 +122,22 @@ EXAMPLES = r"""
     name: Ansible
     consumer_key: ansible-automation
     public_key: /etc/jiraops/jira_publickey_2026.pem
+
+- name: Replace the consumer under a new key (revokes every token issued to the old consumer)
+  jiraops.integration.applink:
+    url: https://jira.example.com
+    token: "{{ vault_jira_admin_pat }}"
+    name: Ansible
+    consumer_key: ansible-automation-2026
+    public_key: /etc/jiraops/jira_publickey_2026.pem
+
+- name: On a Jira that still allows basic auth
+  jiraops.integration.applink:
+    url: https://jira.example.com
+    username: admin
+    password: "{{ vault_jira_admin_password }}"
+    name: Ansible
+    application_url: https://awx.example.com
 
 - name: Remove the link, its consumer and the tokens issued to it
   jiraops.integration.applink:
@@ -165,7 +191,12 @@ consumer:
       type: str
       sample: "3f:1c:...:9a"
 actions:
-  description: What was changed (or, in check mode, would be).
+  description:
+    - What was changed (or, in check mode, would be), in order.
+    - One of C(create application link), C(update application link), C(delete application link),
+      C(add incoming OAuth consumer), C(update incoming OAuth consumer) or
+      C(replace incoming OAuth consumer 'old' by 'new') (incoming OAuth turned off, then the new consumer added),
+      each with the names involved.
   returned: always
   type: list
   elements: str

@@ -15,6 +15,14 @@ description:
   - The client secret is returned only when the client is created or when O(rotate_secret=true).
   - Available in Jira Data Center (and Server) 8.22 and later, where Jira became an OAuth 2.0 provider. It does
     not exist on Jira Cloud (use a developer-console app there) nor before 8.22.
+  - The clients are managed through C({url}/rest/oauth2/latest/client), the resource Jira's own administration
+    page uses. Atlassian does not document it publicly, so a Jira upgrade may change it without notice; the
+    token and authorize endpoints the clients then use are documented.
+  - These clients are for the authorization code grant. OAuth 2.0 C(client_credentials) on Data Center
+    (C(/rest/oauth2/latest/token), no refresh token) exists for service accounts, not for the incoming-link
+    clients of Jira 8.22 to 10 that this module manages.
+  - Connect as a Jira administrator with a personal access token (O(token)); Jira Data Center 11 turns basic auth
+    off by default.
 author: jiraops maintainers (@jiraops)
 extends_documentation_fragment:
   - jiraops.integration.connection

@@ -39,7 +39,7 @@ def create_link(url, name="Ansible", app_url="https://ansible.example.com", cons
     resp = requests.put(f"{url}/rest/applinks/3.0/applicationlink", auth=ADMIN, headers=XSRF, timeout=10,
                         json={"id": None, "name": name, "rpcUrl": app_url, "displayUrl": app_url, "typeId": "generic"})
     assert resp.status_code == 201, resp.text
-    link_id = resp.json()["resources-created"]["link"][0]["href"].rsplit("/", 1)[1]
+    link_id = resp.json()["resources-created"][0]["href"].rsplit("/", 1)[1]
     if consumer_key:
         resp = requests.put(
             f"{url}/rest/applinks-oauth/1.0/applicationlink/{link_id}/authentication/consumer", auth=ADMIN,

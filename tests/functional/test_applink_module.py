@@ -4,7 +4,10 @@ Server state is always read back through the emulator's control API, never from 
 """
 from __future__ import annotations
 
+import json
+
 import pytest
+import requests
 
 from _oauth1_support import control, create_link, independent_dance, keypair
 from ansible_collections.jiraops.integration.plugins.module_utils import _keys
@@ -26,6 +29,15 @@ def server_links(emulator):
 
 def mutations(emulator):
     return [r for r in emulator.requests() if r["method"] in MUTATING]
+
+
+def consumer_puts(emulator):
+    return [r for r in mutations(emulator) if r["path"].endswith("/authentication/consumer")]
+
+
+def add_outgoing_consumer(emulator, link_id):
+    """What Jira lists too for a generic link with outgoing OAuth: an HMAC consumer without a public key."""
+    requests.post(f"{emulator.url}/_emulator/applinks/{link_id}/outgoing-consumer", json={}, timeout=10)
 
 
 def test_check_mode_apply_idempotence(emulator, run_module):
@@ -52,8 +64,27 @@ def test_check_mode_apply_idempotence(emulator, run_module):
     assert res["changed"] is False and res["diff"]["before"] == res["diff"]["after"]
     res = run_module("applink", spec)
     assert res["changed"] is False and res["actions"] == []
-    assert mutations(emulator) == []
+    assert mutations(emulator) == [] and consumer_puts(emulator) == []
     assert res["consumer"]["public_key_fingerprint"] == keypair().fingerprint
+    # The consumer Jira lists already has the key: public_key is not needed to say so.
+    res = run_module("applink", args(emulator, public_key=None), diff=True)
+    assert not res.failed and res["changed"] is False and res["diff"]["before"] == res["diff"]["after"]
+    assert mutations(emulator) == []
+
+
+def test_the_incoming_rsa_consumer_is_picked_from_a_list_with_the_outgoing_one(emulator, run_module):
+    link_id = create_link(emulator.url)
+    add_outgoing_consumer(emulator, link_id)
+    emulator.control("DELETE", "/requests")
+    res = run_module("applink", args(emulator), check_mode=True, diff=True)
+    assert res["changed"] is False and res["diff"]["before"]["consumer"] == {
+        "key": "jiraops", "name": "Ansible", "public_key_fingerprint": keypair().fingerprint}
+    res = run_module("applink", args(emulator))
+    assert res["changed"] is False and res["applink"]["id"] == link_id and consumer_puts(emulator) == []
+    # The guard sees that consumer too: another link may not take its key.
+    res = run_module("applink", args(emulator, name="Other", application_url="https://other.example.com"))
+    assert res.failed and res["option"] == "consumer_key" and "application link 'Ansible'" in res["msg"]
+    assert len(server_links(emulator)) == 1 and mutations(emulator) == []
 
 
 def test_other_spellings_of_the_same_key_change_nothing(emulator, run_module, tmp_path):
@@ -89,21 +120,46 @@ def test_changing_the_public_key_updates_the_consumer_and_shows_the_diff(emulato
 
 def test_rename_found_by_url_and_consumer_name(emulator, run_module):
     run_module("applink", args(emulator))
+    [before] = server_links(emulator)
+    emulator.control("DELETE", "/requests")
     res = run_module("applink", args(emulator, name="Ansible AWX", consumer_name="AWX"), diff=True)
     assert res["changed"] is True
     assert res["actions"] == ["update application link 'Ansible'", "update incoming OAuth consumer 'jiraops'"]
     [link] = server_links(emulator)
     assert link["name"] == "Ansible AWX" and link["consumer"]["name"] == "AWX"
+    # Through the v3 resource, sending the current primary so that Jira keeps it.
+    [update] = [r for r in mutations(emulator) if not r["path"].endswith("/authentication/consumer")]
+    assert (update["method"], update["path"]) == ("PUT", f"/rest/applinks/3.0/applinks/{before['id']}")
+    assert json.loads(update["body"]) == {"name": "Ansible AWX", "rpcUrl": "https://ansible.example.com",
+                                          "displayUrl": "https://ansible.example.com", "primary": True}
+    assert before["primary"] is True and link["primary"] is True
     assert run_module("applink", args(emulator, name="Ansible AWX", consumer_name="AWX"))["changed"] is False
 
 
 def test_consumer_key_change_replaces_the_consumer_and_revokes_its_tokens(emulator, run_module):
     run_module("applink", args(emulator))
+    [link] = server_links(emulator)
+    add_outgoing_consumer(emulator, link["id"])
     independent_dance(emulator.url)
-    res = run_module("applink", args(emulator, consumer_key="jiraops-2"))
+    spec = args(emulator, consumer_key="jiraops-2", public_key=keypair(1).public_pem)
+    emulator.control("DELETE", "/requests")
+    res = run_module("applink", spec, check_mode=True, diff=True)
+    assert res["changed"] is True and mutations(emulator) == []
+    assert res["diff"]["before"]["consumer"]["key"] == "jiraops" and res["diff"]["after"]["consumer"]["key"] == \
+        "jiraops-2"
+    res = run_module("applink", spec)
     assert res["changed"] is True and res["actions"] == ["replace incoming OAuth consumer 'jiraops' by 'jiraops-2'"]
+    # Incoming OAuth off first (Jira has no DELETE on the consumer), then the new consumer.
+    assert [(r["method"], r["path"].rsplit("/", 2)[-2:]) for r in mutations(emulator)] == [
+        ("PUT", [link["id"], "oauth"]), ("PUT", ["authentication", "consumer"])]
+    status = json.loads(mutations(emulator)[0]["body"])
+    assert status["incoming"]["enabled"] is False and status["outgoing"]["enabled"] is True
     assert server_links(emulator)[0]["consumer"]["key"] == "jiraops-2"
+    # Nothing of the old consumer is left in Jira's store: neither the consumer nor any token.
+    store = control(emulator.url, "/applinks")["consumers"]
+    assert [(c["key"], c["link_id"]) for c in store] == [("jiraops-2", link["id"])]
     assert control(emulator.url, "/oauth1/tokens")["access_tokens"] == []
+    assert run_module("applink", spec)["changed"] is False
 
 
 def test_consumer_key_of_another_link_is_a_clear_error(emulator, run_module):
@@ -165,3 +221,23 @@ def test_non_admin_and_bad_credentials(emulator, run_module, who, status):
 def test_admin_with_a_personal_access_token(emulator, run_module):
     res = run_module("applink", args(emulator, username=None, password=None, token="admin-pat-0123456789abcdef"))
     assert not res.failed and res["changed"] is True
+
+
+def test_an_outgoing_consumer_alone_is_not_an_incoming_one(emulator, run_module):
+    link_id = create_link(emulator.url, consumer_key=None)
+    add_outgoing_consumer(emulator, link_id)
+    res = run_module("applink", args(emulator, public_key=None))
+    assert res.failed and res["option"] == "public_key" and "has no incoming consumer yet" in res["msg"]
+    res = run_module("applink", args(emulator), diff=True)
+    assert res["changed"] is True and res["diff"]["before"]["consumer"] is None
+    assert res["actions"] == ["add incoming OAuth consumer 'jiraops'"]
+    assert server_links(emulator)[0]["consumer"]["key"] == "jiraops"
+
+
+def test_a_new_consumer_key_without_public_key_keeps_the_public_key(emulator, run_module):
+    run_module("applink", args(emulator))
+    res = run_module("applink", args(emulator, consumer_key="jiraops-2", public_key=None))
+    assert res["changed"] is True and res["consumer"]["public_key_fingerprint"] == keypair().fingerprint
+    [link] = server_links(emulator)
+    assert link["consumer"]["key"] == "jiraops-2" and link["consumer"]["publicKey"] == keypair().oneline
+    assert [c["key"] for c in control(emulator.url, "/applinks")["consumers"]] == ["jiraops-2"]

@@ -243,8 +243,9 @@ def test_mutating_calls_without_the_xsrf_header_are_refused(emulator):
     assert resp.status_code == 403 and resp.text == "XSRF check failed"
     link_id = create_link(emulator.url, consumer_key=None)
     for method, path in (("DELETE", f"/rest/applinks/3.0/applinks/{link_id}"),
-                         ("DELETE", f"/rest/applinks-oauth/1.0/applicationlink/{link_id}/authentication/consumer")):
-        resp = requests.request(method, emulator.url + path, auth=ADMIN, timeout=10)
+                         ("PUT", f"/rest/applinks/3.0/status/{link_id}/oauth")):
+        resp = requests.request(method, emulator.url + path, auth=ADMIN, timeout=10,
+                                json={"incoming": {"enabled": False}})
         assert resp.status_code == 403 and resp.text == "XSRF check failed"
     assert control(emulator.url, "/applinks")["count"] == 1
 
@@ -285,12 +286,100 @@ def test_duplicate_names_urls_and_consumer_keys_are_refused(emulator):
 
 def test_rpc_url_and_type_cannot_change(emulator):
     link_id = create_link(emulator.url, consumer_key=None)
-    base = f"{emulator.url}/rest/applinks/3.0/applicationlink/{link_id}"
-    for change in ({"rpcUrl": "https://moved.example.com"}, {"typeId": "confluence"}):
-        body = {"id": link_id, "name": "Ansible", "rpcUrl": "https://ansible.example.com", "typeId": "generic"}
-        body.update(change)
-        resp = requests.put(base, json=body, auth=ADMIN, headers=XSRF, timeout=10)
-        assert resp.status_code == 400 and "cannot be changed" in resp.text
+    for method, path in (("POST", f"/rest/applinks/3.0/applicationlink/{link_id}"),
+                         ("PUT", f"/rest/applinks/3.0/applinks/{link_id}")):
+        for change in ({"rpcUrl": "https://moved.example.com"}, {"typeId": "confluence"}):
+            body = {"id": link_id, "name": "Ansible", "rpcUrl": "https://ansible.example.com", "typeId": "generic"}
+            body.update(change)
+            resp = requests.request(method, emulator.url + path, json=body, auth=ADMIN, headers=XSRF, timeout=10)
+            assert resp.status_code == 400 and "cannot be changed" in resp.text
+
+
+def test_unmapped_methods_answer_405(emulator):
+    """Jira maps no PUT on .../applicationlink/{id} and no DELETE on the consumer resource."""
+    link_id = create_link(emulator.url)
+    body = {"id": link_id, "name": "Renamed", "rpcUrl": "https://ansible.example.com", "typeId": "generic"}
+    resp = requests.put(f"{emulator.url}/rest/applinks/3.0/applicationlink/{link_id}", json=body, auth=ADMIN,
+                        headers=XSRF, timeout=10)
+    assert resp.status_code == 405
+    resp = requests.delete(f"{emulator.url}{CONSUMER.format(link_id)}", auth=ADMIN, headers=XSRF, timeout=10)
+    assert resp.status_code == 405
+    [link] = control(emulator.url, "/applinks")["applinks"]
+    assert link["name"] == "Ansible" and link["consumer"]["key"] == "jiraops"
+
+
+def test_both_update_resources_rename_and_v3_clears_a_missing_primary(emulator):
+    link_id = create_link(emulator.url, consumer_key=None)
+    assert control(emulator.url, "/applinks")["applinks"][0]["primary"] is True
+    resp = requests.post(f"{emulator.url}/rest/applinks/3.0/applicationlink/{link_id}", auth=ADMIN, headers=XSRF,
+                         timeout=10, json={"id": link_id, "name": "One", "rpcUrl": "https://ansible.example.com",
+                                           "displayUrl": "https://ansible.example.com", "typeId": "generic"})
+    assert resp.status_code == 200 and resp.json()["resources-updated"][0]["href"].endswith(link_id)
+    v3 = f"{emulator.url}/rest/applinks/3.0/applinks/{link_id}"
+    body = {"name": "Two", "rpcUrl": "https://ansible.example.com", "displayUrl": "https://ansible.example.com"}
+    resp = requests.put(v3, json=dict(body, primary=True), auth=ADMIN, headers=XSRF, timeout=10)
+    assert resp.status_code == 200 and resp.json()["name"] == "Two" and resp.json()["primary"] is True
+    resp = requests.put(v3, json=dict(body, name="Three"), auth=ADMIN, headers=XSRF, timeout=10)
+    assert resp.status_code == 200
+    [link] = control(emulator.url, "/applinks")["applinks"]
+    assert link["name"] == "Three" and link["primary"] is False
+
+
+def test_create_reply_lists_resources_created_as_an_array_in_json(emulator):
+    body = {"id": None, "name": "X", "rpcUrl": "https://x.example.com", "displayUrl": "https://x.example.com",
+            "typeId": "generic"}
+    resp = requests.put(f"{emulator.url}/rest/applinks/3.0/applicationlink", json=body, auth=ADMIN, headers=XSRF,
+                        timeout=10)
+    link_id = control(emulator.url, "/applinks")["applinks"][0]["id"]
+    assert resp.status_code == 201 and resp.json()["resources-created"] == [
+        {"href": f"{emulator.url}/rest/applinks/3.0/applicationlink/{link_id}", "rel": "applicationlink"}]
+
+
+CONSUMER = "/rest/applinks-oauth/1.0/applicationlink/{}/authentication/consumer"
+
+
+def test_consumer_resource_answers_a_list_and_404_when_there_is_none(emulator):
+    link_id = create_link(emulator.url, consumer_key=None)
+    url = emulator.url + CONSUMER.format(link_id)
+    assert requests.get(url, auth=ADMIN, headers=XSRF, timeout=10).status_code == 404
+    resp = requests.put(url, auth=ADMIN, headers=XSRF, timeout=10,
+                        json={"key": "jiraops", "name": "Ansible", "publicKey": keypair().oneline, "outgoing": False})
+    assert resp.status_code == 201
+    requests.post(f"{emulator.url}/_emulator/applinks/{link_id}/outgoing-consumer", json={}, timeout=10)
+    consumers = requests.get(url, auth=ADMIN, headers=XSRF, timeout=10).json()["consumers"]
+    assert [(c["signatureMethod"], c["publicKey"] is not None) for c in consumers] == [("HMAC_SHA1", False),
+                                                                                        ("RSA_SHA1", True)]
+    assert consumers[1]["key"] == "jiraops" and consumers[1]["publicKey"] == keypair().oneline
+    assert {"key", "name", "description", "signatureMethod", "publicKey", "callback", "twoLOAllowed",
+            "executingTwoLOUser", "twoLOImpersonationAllowed"} <= set(consumers[1])
+
+
+def test_another_key_orphans_the_old_consumer_and_incoming_off_removes_the_linked_one(emulator):
+    link_id = create_link(emulator.url)
+    access = independent_dance(emulator.url)
+    url = emulator.url + CONSUMER.format(link_id)
+    resp = requests.put(url, auth=ADMIN, headers=XSRF, timeout=10,
+                        json={"key": "jiraops-2", "name": "Ansible", "publicKey": keypair(1).oneline})
+    assert resp.status_code == 201
+    store = control(emulator.url, "/applinks")["consumers"]
+    assert sorted((c["key"], c["link_id"]) for c in store) == [("jiraops", None), ("jiraops-2", link_id)]
+    # The old consumer's access token still works, as it does in Jira.
+    session = OAuth1Session("jiraops", signature_method=SIGNATURE_RSA, rsa_key=keypair().private_pem,
+                            resource_owner_key=access["oauth_token"])
+    assert session.get(f"{emulator.url}/rest/api/2/myself", timeout=10).status_code == 200
+
+    status = f"{emulator.url}/rest/applinks/3.0/status/{link_id}/oauth"
+    assert requests.get(status, auth=ADMIN, timeout=10).json()["incoming"]["enabled"] is True
+    resp = requests.put(status, auth=ADMIN, headers=XSRF, timeout=10, json={"incoming": {"enabled": False}})
+    assert resp.status_code == 400 and "both sides" in resp.text, "Jira needs the outgoing side too"
+    resp = requests.put(status, auth=ADMIN, headers=XSRF, timeout=10,
+                        json={"incoming": {"enabled": False}, "outgoing": {"enabled": False}})
+    assert resp.status_code == 204
+    assert requests.get(status, auth=ADMIN, timeout=10).json()["incoming"]["enabled"] is False
+    assert requests.get(url, auth=ADMIN, headers=XSRF, timeout=10).status_code == 404
+    assert [c["key"] for c in control(emulator.url, "/applinks")["consumers"]] == ["jiraops"]
+    # The orphan stays until the incoming side of a link holding it is turned off; its tokens with it.
+    assert [t["token"] for t in control(emulator.url, "/oauth1/tokens")["access_tokens"]] == [access["oauth_token"]]
 
 
 def test_consumer_public_key_must_be_rsa(emulator):

@@ -7,6 +7,8 @@ import stat
 import time
 
 import pytest
+from cryptography.exceptions import UnsupportedAlgorithm, _Reasons
+from jwt.algorithms import RSAAlgorithm
 
 from _oauth1_support import approve, control, create_link, keypair
 
@@ -184,3 +186,19 @@ def test_private_key_content_and_env_fallbacks(emulator, run_module, key_path, m
     res = run_module("api", {"path": "/rest/api/2/myself"})
     assert not res.failed and res["json"]["name"] == "alice"
     assert access not in json.dumps(res) and keypair().private_pem.splitlines()[1] not in json.dumps(res)
+
+
+def test_a_host_refusing_rsa_sha1_fails_before_any_request_and_says_what_to_do(emulator, run_module, key_path,
+                                                                               monkeypatch):
+    """RHEL 9 / UBI 9: the crypto policy's OpenSSL refuses SHA-1 signatures (simulated with cryptography's error)."""
+    def refuse(self, msg, key):
+        raise UnsupportedAlgorithm("sha1 is not supported by this backend for RSA signing.", _Reasons.UNSUPPORTED_HASH)
+
+    monkeypatch.setattr(RSAAlgorithm, "sign", refuse)
+    emulator.control("DELETE", "/requests")
+    for module, spec in (("oauth1_token", args(emulator, key_path)),
+                         ("api", api_args(emulator, key_path, "anAccessToken12345"))):
+        res = run_module(module, spec)
+        assert res.failed and "RSA-SHA1 signing is refused on this host" in res["msg"], res
+        assert "from PyPI" in res["msg"] and "DEFAULT:SHA1" in res["msg"] and "Traceback" not in json.dumps(res)
+    assert [r for r in emulator.requests() if not r["path"].startswith("/_emulator")] == []

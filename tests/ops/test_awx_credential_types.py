@@ -208,7 +208,7 @@ def _inputs_oauth1(emulator, tmp_path):
     resp = requests.put(f"{emulator.url}/rest/applinks/3.0/applicationlink", auth=("admin", "admin"), headers=xsrf,
                         timeout=10, json={"id": None, "name": "AWX", "rpcUrl": "https://awx.example.com",
                                           "displayUrl": "https://awx.example.com", "typeId": "generic"})
-    link_id = resp.json()["resources-created"]["link"][0]["href"].rsplit("/", 1)[1]
+    link_id = resp.json()["resources-created"][0]["href"].rsplit("/", 1)[1]
     requests.put(f"{emulator.url}/rest/applinks-oauth/1.0/applicationlink/{link_id}/authentication/consumer",
                  auth=("admin", "admin"), headers=xsrf, timeout=10,
                  json={"key": "awx-consumer", "name": "AWX", "description": "", "sharedSecret": None,

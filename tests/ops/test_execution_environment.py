@@ -39,6 +39,15 @@ def test_builder_create_on_the_documented_file(tmp_path):
     assert re.search(r"introspect\.py introspect .*--write-pip=\S+", containerfile)
     assert 'ARG ANSIBLE_INSTALL_REFS="ansible-core>=2.16 ansible-runner"' in containerfile
     assert os.path.exists(tmp_path / "context" / "_build" / "scripts" / "introspect.py")
+    # The image must sign RSA-SHA1, which UBI 9's packaged oauthlib and crypto policy refuse: checked at build time.
+    [check] = [line for line in containerfile.splitlines() if "check_rsa_sha1" in line]
+    assert check.startswith("RUN $PYCMD -c ") and "/usr/share/ansible/collections" in check
+
+
+def test_requirements_are_above_the_packages_that_refuse_rsa_sha1():
+    """UBI 9 ships python3-oauthlib 3.1.1 (RSA-SHA1 patched out) and python3-cryptography 36: pip must replace them."""
+    requirements = " ".join(_requirements())
+    assert "oauthlib[signedtoken]>=3.2" in requirements and "cryptography>=41" in requirements
 
 
 def test_builder_create_from_the_release_tarball(tmp_path, collection_tarball):

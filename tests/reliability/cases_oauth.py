@@ -99,7 +99,7 @@ def _link(url):
                         timeout=10, json={"id": None, "name": "Ansible", "rpcUrl": "https://ansible.example.com",
                                           "displayUrl": "https://ansible.example.com", "typeId": "generic"})
     resp.raise_for_status()
-    link_id = resp.json()["resources-created"]["link"][0]["href"].rsplit("/", 1)[1]
+    link_id = resp.json()["resources-created"][0]["href"].rsplit("/", 1)[1]
     public = "".join(line for line in keypair()[1].splitlines() if "-----" not in line)
     resp = requests.put(f"{url}/rest/applinks-oauth/1.0/applicationlink/{link_id}/authentication/consumer",
                         auth=("admin", "admin"), headers=XSRF, timeout=10,

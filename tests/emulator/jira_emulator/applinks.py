@@ -1,11 +1,17 @@
 """Application links and their incoming OAuth 1.0a consumers, as Jira Server / Data Center serves them.
 
-``/rest/applinks/3.0/applinks`` lists (with ``type``, not ``typeId``) and deletes links;
-``/rest/applinks/3.0/applicationlink`` creates (201 + a status entity whose ``resources-created`` link ends in
-the new id, XML unless the request accepts JSON) and ``.../applicationlink/{id}`` updates (the RPC URL and the
-type cannot change); ``/rest/applinks-oauth/1.0/applicationlink/{id}/authentication/consumer`` manages the
-incoming consumer.  Everything is admin-only, and mutating calls need ``X-Atlassian-Token: no-check`` (Jira's
-XSRF check).  The OAuth 1.0a provider (``oauth1.py``) reads the consumers from here.
+``/rest/applinks/3.0/applinks`` lists (with ``type``, not ``typeId``), updates (``PUT .../applinks/{id}`` with
+``{name, rpcUrl, displayUrl, primary}``; a missing ``primary`` clears it) and deletes links;
+``/rest/applinks/3.0/applicationlink`` creates (201 + a status entity whose ``resources-created`` is an array of
+``{href, rel}``, XML unless the request accepts JSON; a second link at the same URL is a 400) and
+``POST .../applicationlink/{id}`` updates (``PUT`` there is not mapped: 405). The RPC URL and the type cannot
+change. ``/rest/applinks-oauth/1.0/applicationlink/{id}/authentication/consumer`` answers GET with
+``{"consumers": [...]}`` (404 when the link has none; a link with outgoing OAuth also lists that HMAC consumer,
+without a public key) and PUT; there is no DELETE. A PUT with another key re-points the link and leaves the old
+consumer and its tokens in the consumer store, as Jira does; ``PUT /rest/applinks/3.0/status/{id}/oauth`` with
+incoming disabled removes the consumer and its tokens. Everything is admin-only, and mutating calls need
+``X-Atlassian-Token: no-check`` (Jira's XSRF check). The OAuth 1.0a provider (``oauth1.py``) reads the consumers
+from the store here.
 """
 from __future__ import annotations
 
@@ -42,7 +48,9 @@ def _data(state=None):
 
 
 def _reset(state):
-    state.features["applinks"] = {"links": {}, "consumers": {}}
+    # consumers: Jira's consumer store by key (a consumer outlives its link's pointer to it); incoming: link id ->
+    # key of its incoming consumer; outgoing: link id -> the HMAC consumer Jira holds for outgoing OAuth.
+    state.features["applinks"] = {"links": {}, "consumers": {}, "incoming": {}, "outgoing": {}}
 
 
 def _base():
@@ -102,11 +110,27 @@ def pem(key):
 
 
 def consumer_by_key(state, key):
-    """(link id, consumer) of the incoming consumer with ``key``, or (None, None)."""
-    for link_id, consumer in _data(state)["consumers"].items():
-        if consumer["key"] == key:
-            return link_id, consumer
-    return None, None
+    """(link id or None, consumer) of the stored consumer with ``key``, or (None, None)."""
+    data = _data(state)
+    consumer = data["consumers"].get(key)
+    if consumer is None:
+        return None, None
+    link_id = next((lid for lid, k in data["incoming"].items() if k == key), None)
+    return link_id, consumer
+
+
+def incoming_consumer(state, link_id):
+    data = _data(state)
+    key = data["incoming"].get(link_id)
+    return data["consumers"].get(key) if key else None
+
+
+def remove_incoming(state, link_id):
+    """Incoming OAuth off: the consumer leaves the store and every token issued to it dies."""
+    data = _data(state)
+    key = data["incoming"].pop(link_id, None)
+    if key and data["consumers"].pop(key, None) is not None:
+        state.features["oauth1"]["drop_consumer"](state, key)
 
 
 # -- entities -----------------------------------------------------------------------------------------------
@@ -123,14 +147,14 @@ def link_json(link):
 
 
 def consumer_json(consumer):
+    """A ConsumerEntity as Jira lists it: RSA_SHA1 with a public key (incoming) or HMAC_SHA1 without (outgoing)."""
     return {
         "key": consumer["key"],
         "name": consumer["name"],
         "description": consumer.get("description") or "",
-        "publicKey": consumer["publicKey"],
-        "sharedSecret": None,
+        "signatureMethod": consumer.get("signatureMethod", "RSA_SHA1"),
+        "publicKey": consumer.get("publicKey"),
         "callback": consumer.get("callback"),
-        "outgoing": False,
         "twoLOAllowed": consumer.get("twoLOAllowed", False),
         "executingTwoLOUser": consumer.get("executingTwoLOUser"),
         "twoLOImpersonationAllowed": consumer.get("twoLOImpersonationAllowed", False),
@@ -147,7 +171,7 @@ def _xml_links(links):
 def status_entity(code, kind, href, rel="applicationlink"):
     """Atlassian REST's Status entity: JSON when the client accepts it, XML otherwise (as Jersey picks)."""
     if wants_json():
-        return jira_json({"status-code": code, kind: {"link": [{"href": href, "rel": rel}]}}, status=code,
+        return jira_json({"status-code": code, kind: [{"href": href, "rel": rel}]}, status=code,
                          headers={"Location": href})
     body = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><status><status-code>{code}</status-code>'
             f'<{kind}><link href="{escape(href)}" rel="{rel}"/></{kind}></status>')
@@ -221,9 +245,8 @@ def delete_link(principal, link_id):
         link = _data(state)["links"].pop(link_id, None)
         if link is None:
             return jira_error(404, f"No application link with id {link_id} exists.")
-        consumer = _data(state)["consumers"].pop(link_id, None)
-        if consumer:
-            state.features["oauth1"]["drop_consumer"](state, consumer["key"])
+        remove_incoming(state, link_id)
+        _data(state)["outgoing"].pop(link_id, None)
     return Response(status=204)
 
 
@@ -232,8 +255,6 @@ def delete_link(principal, link_id):
 def create_link(principal):
     state = _state()
     data = json_body()
-    if isinstance(data, dict) and data.get("id"):
-        return _update(data["id"], data)
     with state.lock:
         details, error = _validate_link(data)
         if error:
@@ -245,40 +266,62 @@ def create_link(principal):
     return status_entity(201, "resources-created", f"{_base()}{APPLINKS}/applicationlink/{link_id}")
 
 
-def _update(link_id, data):
+def _update(link_id, data, primary=None):
+    """Apply an update; ``primary`` (v3 resource only) is what the body says, a missing one clearing the flag."""
     state = _state()
     with state.lock:
         link = _data(state)["links"].get(link_id)
         if link is None:
-            return jira_error(404, f"No application link with id {link_id} exists.")
+            return None, jira_error(404, f"No application link with id {link_id} exists.")
+        if isinstance(data, dict) and "typeId" not in data:
+            data = dict(data, typeId=link["typeId"])
         details, error = _validate_link(data, existing_id=link_id)
         if error:
-            return error
+            return None, error
         if not _same_url(details["rpcUrl"], link["rpcUrl"]):
-            return jira_error(400, "The application URL of an existing application link cannot be changed.")
+            return None, jira_error(400, "The application URL of an existing application link cannot be changed.")
         if details["typeId"] != link["typeId"]:
-            return jira_error(400, "The type of an existing application link cannot be changed.")
+            return None, jira_error(400, "The type of an existing application link cannot be changed.")
         link.update(name=details["name"], displayUrl=details["displayUrl"])
-    return status_entity(200, "resources-updated", f"{_base()}{APPLINKS}/applicationlink/{link_id}")
+        if primary is not None:
+            link["primary"] = primary
+        return link, None
 
 
-@bp.put(f"{APPLINKS}/applicationlink/<link_id>")
+@bp.post(f"{APPLINKS}/applicationlink/<link_id>")
 @guarded
 def update_link(principal, link_id):
-    return _update(link_id, json_body())
+    """The ``/applicationlink`` resource updates with POST (a PUT on this path is not mapped in Jira: 405)."""
+    _link, error = _update(link_id, json_body())
+    return error or status_entity(200, "resources-updated", f"{_base()}{APPLINKS}/applicationlink/{link_id}")
+
+
+@bp.put(f"{APPLINKS}/applinks/<link_id>")
+@guarded
+def update_applink(principal, link_id):
+    """The v3 resource: ``{name, rpcUrl, displayUrl, primary}``; Jira clears ``primary`` when it is left out."""
+    body = json_body()
+    if not isinstance(body, dict):
+        return jira_error(400, "The request body must be an application link.")
+    if "primary" in body and not isinstance(body["primary"], bool):
+        return jira_error(400, errors={"primary": "primary must be true or false."})
+    link, error = _update(link_id, body, primary=bool(body.get("primary", False)))
+    return error or jira_json(link_json(link))
 
 
 # -- incoming OAuth 1.0a consumer ---------------------------------------------------------------------------
 @bp.get(CONSUMER)
 @guarded
 def get_consumer(principal, link_id):
-    data = _data()
+    state = _state()
+    data = _data(state)
     if link_id not in data["links"]:
         return jira_error(404, f"No application link with id {link_id} exists.")
-    consumer = data["consumers"].get(link_id)
-    if consumer is None:
-        return jira_error(404, "No incoming OAuth consumer is configured for this application link.")
-    return jira_json(consumer_json(consumer))
+    # The outgoing (HMAC) consumer first: clients must pick the incoming one by its method and key, not position.
+    consumers = [c for c in (data["outgoing"].get(link_id), incoming_consumer(state, link_id)) if c]
+    if not consumers:
+        return jira_error(404, "No OAuth consumer is configured for this application link.")
+    return jira_json({"consumers": [consumer_json(c) for c in consumers]})
 
 
 @bp.put(CONSUMER)
@@ -313,49 +356,95 @@ def put_consumer(principal, link_id):
             other = data["links"][other_id]["name"]
             return jira_error(409, f"A consumer with key '{key}' is already configured for application link "
                                    f"'{other}'.")
-        old = data["consumers"].get(link_id)
-        if old is not None and old["key"] != key:
-            # A new consumer key is a new consumer: tokens issued to the old one die with it.
-            state.features["oauth1"]["drop_consumer"](state, old["key"])
-        data["consumers"][link_id] = {
+        # Another key re-points the link only: the old consumer, and every token issued to it, stay in the store
+        # (Jira's behaviour; turning incoming OAuth off first is what removes them).
+        data["consumers"][key] = {
             "key": key,
             "name": name,
             "description": body.get("description") or "",
+            "signatureMethod": "RSA_SHA1",
             "publicKey": oneline(public_key),
             "callback": body.get("callback"),
             "twoLOAllowed": bool(body.get("twoLOAllowed")),
             "executingTwoLOUser": body.get("executingTwoLOUser"),
             "twoLOImpersonationAllowed": bool(body.get("twoLOImpersonationAllowed")),
         }
+        data["incoming"][link_id] = key
     return Response(status=201)
 
 
-@bp.delete(CONSUMER)
+# -- OAuth status of a link ---------------------------------------------------------------------------------
+def _oauth_config(enabled, consumer=None):
+    return {"enabled": enabled, "twoLoEnabled": bool(consumer and consumer.get("twoLOAllowed")),
+            "twoLoImpersonationEnabled": bool(consumer and consumer.get("twoLOImpersonationAllowed"))}
+
+
+@bp.get(f"{APPLINKS}/status/<link_id>/oauth")
 @guarded
-def delete_consumer(principal, link_id):
+def get_oauth_status(principal, link_id):
     state = _state()
+    data = _data(state)
+    if link_id not in data["links"]:
+        return jira_error(404, f"No application link with id {link_id} exists.")
+    incoming = incoming_consumer(state, link_id)
+    return jira_json({"incoming": _oauth_config(incoming is not None, incoming),
+                      "outgoing": _oauth_config(link_id in data["outgoing"])})
+
+
+@bp.put(f"{APPLINKS}/status/<link_id>/oauth")
+@guarded
+def put_oauth_status(principal, link_id):
+    """Jira applies both sides (each is required): incoming off removes the link's consumer and its tokens,
+    outgoing off the outgoing side's tokens (here: its consumer)."""
+    state = _state()
+    body = json_body()
+    sides = {side: body.get(side) for side in ("incoming", "outgoing")} if isinstance(body, dict) else {}
+    if not sides or not all(isinstance(v, dict) and isinstance(v.get("enabled"), bool) for v in sides.values()):
+        return jira_error(400, "The body must be an OAuth status with both sides: {\"incoming\": {\"enabled\": "
+                               "...}, \"outgoing\": {\"enabled\": ...}}.")
     with state.lock:
-        consumer = _data(state)["consumers"].pop(link_id, None)
-        if consumer is None:
-            return jira_error(404, "No incoming OAuth consumer is configured for this application link.")
-        state.features["oauth1"]["drop_consumer"](state, consumer["key"])
+        data = _data(state)
+        if link_id not in data["links"]:
+            return jira_error(404, f"No application link with id {link_id} exists.")
+        if sides["incoming"]["enabled"] and incoming_consumer(state, link_id) is None:
+            # Jira would fetch the consumer from the linked application, which a generic link cannot serve.
+            return jira_error(400, "Incoming OAuth needs a consumer: configure one first.")
+        if not sides["incoming"]["enabled"]:
+            remove_incoming(state, link_id)
+        if not sides["outgoing"]["enabled"]:
+            data["outgoing"].pop(link_id, None)
     return Response(status=204)
 
 
 # -- control API --------------------------------------------------------------------------------------------
 @bp.get(f"{CONTROL_PREFIX}/applinks")
 def control_links():
-    """Server-side truth for tests: every link with its consumer (public key as Jira stores it)."""
+    """Server-side truth for tests: every link with its incoming consumer, and the whole consumer store."""
     state = _state()
     with state.lock:
         data = _data(state)
         rows = []
         for link in data["links"].values():
             row = link_json(link)
-            consumer = data["consumers"].get(link["id"])
+            consumer = incoming_consumer(state, link["id"])
             row["consumer"] = consumer_json(consumer) if consumer else None
             rows.append(row)
-    return jira_json({"count": len(rows), "applinks": rows})
+        store = [dict(consumer_json(c), link_id=consumer_by_key(state, k)[0]) for k, c in data["consumers"].items()]
+    return jira_json({"count": len(rows), "applinks": rows, "consumers": store})
+
+
+@bp.post(f"{CONTROL_PREFIX}/applinks/<link_id>/outgoing-consumer")
+def control_outgoing(link_id):
+    """Seed the HMAC consumer Jira keeps for a link's outgoing OAuth (it has a shared secret, no public key)."""
+    state = _state()
+    body = json_body() or {}
+    with state.lock:
+        data = _data(state)
+        if link_id not in data["links"]:
+            return jira_error(404, f"No application link with id {link_id} exists.")
+        data["outgoing"][link_id] = {"key": body.get("key") or f"jira:{link_id}", "name": body.get("name") or "Jira",
+                                     "signatureMethod": "HMAC_SHA1", "publicKey": None}
+    return jira_json(consumer_json(data["outgoing"][link_id]), status=201)
 
 
 def register(app, state):

@@ -22,6 +22,11 @@ def _resp(body, ctype, headers=None):
     return Response(201, hdrs, body, "https://jira.test/x", "PUT", "/x")
 
 
+def test_id_from_jiras_json_status_entity_with_an_array_of_links():
+    body = ('{"status-code": 201, "resources-created": [{"href": "%s", "rel": "applicationlink"}]}' % HREF).encode()
+    assert id_from_status(_resp(body, "application/json")) == LINK_ID
+
+
 def test_id_from_json_status_entity():
     body = ('{"status-code": 201, "resources-created": {"link": [{"href": "%s", "rel": "applicationlink"}]}}'
             % HREF).encode()

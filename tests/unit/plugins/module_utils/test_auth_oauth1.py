@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import pytest
 import requests
+from cryptography.exceptions import UnsupportedAlgorithm, _Reasons
+from jwt.algorithms import RSAAlgorithm
 from oauthlib.common import Request as OAuthRequest
+from oauthlib.oauth1 import Client
 from oauthlib.oauth1.rfc5849 import signature as oauth_signature
 from oauthlib.oauth1.rfc5849.utils import parse_authorization_header
 
@@ -15,7 +18,7 @@ from ansible_collections.jiraops.integration.plugins.module_utils._auth_oauth1 i
     parse_problem,
 )
 from ansible_collections.jiraops.integration.plugins.module_utils._client import Response
-from ansible_collections.jiraops.integration.plugins.module_utils._errors import OptionError
+from ansible_collections.jiraops.integration.plugins.module_utils._errors import JiraError, OptionError
 from ansible_collections.jiraops.integration.plugins.module_utils._options import connection_argspec
 
 
@@ -151,3 +154,53 @@ def test_problem_messages_say_what_to_do(problem, stage, expected):
 
 def test_unknown_problem_is_still_named():
     assert "'brand_new_problem'" in explain_problem("brand_new_problem")
+
+
+# -- hosts that refuse RSA-SHA1 (RHEL 9 / UBI 9) ----------------------------------------------------------------
+def _openssl_refuses_sha1(self, msg, key):
+    # What cryptography raises when its OpenSSL's crypto policy refuses SHA-1 signatures.
+    raise UnsupportedAlgorithm("sha1 is not supported by this backend for RSA signing.", _Reasons.UNSUPPORTED_HASH)
+
+
+def _oauth1(keypair):
+    return OAuth1Auth(params(consumer_key="jiraops", private_key=keypair[0], access_token="tok-abcdefgh"))
+
+
+def test_openssl_refusing_sha1_signatures_fails_validation_with_what_to_do(keypair, monkeypatch):
+    monkeypatch.setattr(RSAAlgorithm, "sign", _openssl_refuses_sha1)
+    with pytest.raises(JiraError) as err:
+        _oauth1(keypair).validate()
+    text = str(err.value)
+    assert "RSA-SHA1 signing is refused on this host" in text and "OpenSSL" in text
+    assert "sha1 is not supported by this backend" in text
+    assert "pip install 'oauthlib[signedtoken]' requests-oauthlib cryptography" in text
+    assert "update-crypto-policies --set DEFAULT:SHA1" in text and "meta/execution-environment.yml" in text
+    assert keypair[0].splitlines()[1] not in text
+
+
+def test_a_refusal_while_signing_a_request_is_explained_too(keypair, monkeypatch):
+    method = _oauth1(keypair)
+    method.validate()
+    monkeypatch.setattr(RSAAlgorithm, "sign", _openssl_refuses_sha1)
+    request = requests.Request("GET", "https://jira.example.com/rest/api/2/myself").prepare()
+    with pytest.raises(JiraError) as err:
+        method.apply(request)
+    assert "RSA-SHA1 signing is refused on this host" in str(err.value)
+
+
+def test_oauthlib_without_rsa_sha1_fails_validation_with_what_to_do(keypair, monkeypatch):
+    patched = {name: signer for name, signer in Client.SIGNATURE_METHODS.items() if name != "RSA-SHA1"}
+    monkeypatch.setattr(Client, "SIGNATURE_METHODS", patched)
+    with pytest.raises(JiraError) as err:
+        _oauth1(keypair).validate()
+    text = str(err.value)
+    assert "the installed oauthlib has no RSA-SHA1 signer" in text and "from PyPI" in text
+
+
+def test_other_signing_failures_are_not_mistaken_for_a_refusal(keypair, monkeypatch):
+    def broken(self, msg, key):
+        raise RuntimeError("something else")
+
+    monkeypatch.setattr(RSAAlgorithm, "sign", broken)
+    with pytest.raises(RuntimeError):
+        _oauth1(keypair).validate()
