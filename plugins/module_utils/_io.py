@@ -35,20 +35,23 @@ def read_file(path):
         return None
 
 
-def read_regular_file(path, option, limit=MAX_READ_SIZE, missing_ok=False):
-    """The bytes of the regular file ``path`` (symlinks followed), or None when absent and ``missing_ok``.
+def read_regular_file(path, option, limit=MAX_READ_SIZE, missing_ok=False, follow_symlinks=True):
+    """The bytes of the regular file ``path``, or None when absent and ``missing_ok``.
 
     Every problem is an OptionError naming ``option``. The file is opened non-blocking, so a FIFO is refused
     instead of waiting for a writer, and checked on the open descriptor (no race with a swap), so a device such
     as ``/dev/zero`` is refused instead of being read until memory runs out; at most ``limit`` bytes are read.
     """
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, 'O_CLOEXEC', 0) | (0 if follow_symlinks else os.O_NOFOLLOW)
     try:
-        fd = os.open(os.path.expanduser(path), os.O_RDONLY | os.O_NONBLOCK | getattr(os, 'O_CLOEXEC', 0))
+        fd = os.open(os.path.expanduser(path), flags)
     except FileNotFoundError:
         if missing_ok:
             return None
         raise OptionError(option, '%s does not exist' % path) from None
     except OSError as exc:
+        if exc.errno == errno.ELOOP and not follow_symlinks:
+            raise OptionError(option, '%s is a symbolic link, which is not followed here' % path) from None
         raise OptionError(option, 'cannot read %s: %s' % (path, exc.strerror or exc)) from None
     try:
         st = os.fstat(fd)
