@@ -33,7 +33,7 @@ options:
         fails rather than overwrite it, because the file may be something else put there by mistake. Set
         O(force=true) to replace it.
       - A symbolic link at O(path) is never written through (the module creates no links, so it cannot know where
-        a link points or who made it): the task fails naming the option, in check mode too, unless O(force=true),
+        a link points or who made it), so the task fails naming the option, in check mode too, unless O(force=true),
         which writes the link's target. A link whose file needs no change is only read.
     type: path
     required: true

@@ -12,7 +12,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from ansible_collections.jiraops.integration.plugins.module_utils import _keys
+from ansible_collections.jiraops.integration.plugins.module_utils import _io, _keys
 
 MODULE = 'rsa_keypair'
 SIZE = 2048  # the smallest accepted size keeps the tests fast; the default is checked once
@@ -526,7 +526,6 @@ def test_written_lists_what_was_or_would_be_written(run, paths):
 
 
 def test_failure_midway_reports_what_was_written(run, paths, monkeypatch):
-    from ansible_collections.jiraops.integration.plugins.module_utils import _io  # pylint: disable=import-outside-toplevel
     original = _io.write_file_atomic
 
     def full_disk(module, path, data, **kw):
@@ -537,5 +536,6 @@ def test_failure_midway_reports_what_was_written(run, paths, monkeypatch):
     result = run()
     assert result.failed and result['changed'] is True
     assert result['written'] == [paths['path']]
-    assert result['msg'].startswith('public_key_path: cannot write %s: No space left on device' % paths['public_key_path'])
+    assert result['msg'].startswith('public_key_path: cannot write %s: No space left on device'
+                                    % paths['public_key_path'])
     assert 'already written: %s' % paths['path'] in result['msg']
