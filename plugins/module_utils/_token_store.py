@@ -56,6 +56,10 @@ def _check_regular(option, path, st):
         raise OptionError(option, f"{path} is a directory; give the path of a file")
     if not stat.S_ISREG(st.st_mode):
         raise OptionError(option, f"{path} is not a regular file")
+    if st.st_nlink > 1:
+        # Each write replaces the file by rename: another name would keep stale tokens and take its own lock.
+        raise OptionError(option, f"{path} has {st.st_nlink} hard links; a token store must have one name (use a "
+                                  "symbolic link to share it)")
 
 
 def resolve_store_path(path, option=OPTION, warn=None):

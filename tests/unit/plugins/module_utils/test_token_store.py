@@ -253,3 +253,12 @@ def test_a_directory_others_can_write_is_warned_about(tmp_path, mode, warned):
         assert "writable by other users" in warnings[0]
     else:
         assert warnings == []
+
+
+def test_a_store_with_a_second_hard_link_is_refused(tmp_path):
+    real = _store_file(tmp_path / "t.json")
+    os.link(real, tmp_path / "other-name.json")
+    for path in (real, tmp_path / "other-name.json"):
+        with pytest.raises(OptionError) as err:
+            TokenStore(str(path))
+        assert f"{path} has 2 hard links; a token store must have one name" in str(err.value)
