@@ -107,6 +107,10 @@ options:
         to the file before the new access token is used. Writes are atomic and made under an exclusive lock on
         C(<token_cache>.lock), so all forks and tasks of a play share one token per credential.
       - Keep one file per user when several users authorize the same app.
+      - The store is locked and written on its real path, so a symbolic link to it and the file itself share one
+        lock. A dangling link, a link at C(<token_cache>.lock), a link to something other than a regular file, a
+        store with a second hard link, and a store, lock or link owned by another user are refused. A directory
+        other users can write gets a warning.
       - The store is updated in check mode too when a token had to be obtained, since a rotated refresh token
         that was not kept would end the grant.
       - If not set, the environment variable E(JIRA_TOKEN_CACHE) is used.

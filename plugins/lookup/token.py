@@ -53,6 +53,8 @@ options:
   token_cache:
     description:
       - Path of the token store (a JSON file, 0600, shared with the modules; its directory must exist).
+      - The modules' rules apply. A symbolic link to the store shares the file's lock; dangling links, lock links and
+        files of another user are refused.
       - Without it every lookup requests a new token, and a refresh token works only once.
     type: path
     env:

@@ -22,6 +22,7 @@ import xml.etree.ElementTree as ET
 from urllib.parse import quote, urlsplit
 
 from ansible_collections.jiraops.integration.plugins.module_utils._errors import JiraError, OptionError
+from ansible_collections.jiraops.integration.plugins.module_utils._io import read_regular_file
 from ansible_collections.jiraops.integration.plugins.module_utils._keys import (
     KeyMaterialError,
     fingerprint,
@@ -59,9 +60,8 @@ def read_public_key(value):
     text = value
     if not value.lstrip().startswith("-----BEGIN") and os.path.isfile(os.path.expanduser(value)):
         try:
-            with open(os.path.expanduser(value), "rb") as handle:
-                text = handle.read().decode("utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
+            text = read_regular_file(value, "public_key").decode("utf-8")
+        except UnicodeDecodeError as exc:
             raise OptionError("public_key", f"cannot read {value}: {exc.__class__.__name__}") from None
     try:
         return load_public_key(text)

@@ -14,6 +14,7 @@ from urllib.parse import parse_qsl
 
 from ansible_collections.jiraops.integration.plugins.module_utils._auth import AuthMethod, register
 from ansible_collections.jiraops.integration.plugins.module_utils._errors import JiraError, OptionError
+from ansible_collections.jiraops.integration.plugins.module_utils._io import read_regular_file
 
 # The signing libraries are imported on first use, not with this file: every module that talks to Jira imports it
 # (it registers auth_method=oauth1), and most never sign with OAuth 1.0a. Importing oauthlib, PyJWT and cryptography
@@ -211,11 +212,8 @@ def read_private_key(params):
                                          "content) or private_key_path (or JIRA_PRIVATE_KEY / JIRA_PRIVATE_KEY_PATH)")
     if path:
         try:
-            with open(path, "rb") as handle:
-                content = handle.read().decode("utf-8")
-        except FileNotFoundError:
-            raise OptionError(option, f"{path} does not exist") from None
-        except (OSError, UnicodeDecodeError) as exc:
+            content = read_regular_file(path, option).decode("utf-8")
+        except UnicodeDecodeError as exc:
             raise OptionError(option, f"cannot read {path}: {exc.__class__.__name__}") from None
     check_libraries()
     keys = _libraries()["keys"]

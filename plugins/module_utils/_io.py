@@ -10,7 +10,11 @@ import errno
 import os
 import stat
 
+from ansible_collections.jiraops.integration.plugins.module_utils._errors import OptionError
+
 _TMP_PREFIX = '.ansible_jiraops_'
+# Keys, CA bundles and token stores are kilobytes; a few MB leaves room for big CA bundles and stores.
+MAX_READ_SIZE = 4 * 1024 * 1024
 
 
 def _real(path):
@@ -29,6 +33,51 @@ def read_file(path):
             return f.read()
     except FileNotFoundError:
         return None
+
+
+def read_regular_file(path, option, limit=MAX_READ_SIZE, missing_ok=False, follow_symlinks=True):
+    """The bytes of the regular file ``path``, or None when absent and ``missing_ok``.
+
+    Every problem is an OptionError naming ``option``. The file is opened non-blocking, so a FIFO is refused
+    instead of waiting for a writer, and checked on the open descriptor (no race with a swap), so a device such
+    as ``/dev/zero`` is refused instead of being read until memory runs out; at most ``limit`` bytes are read.
+    """
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, 'O_CLOEXEC', 0) | (0 if follow_symlinks else os.O_NOFOLLOW)
+    try:
+        fd = os.open(os.path.expanduser(path), flags)
+    except FileNotFoundError:
+        if missing_ok:
+            return None
+        raise OptionError(option, '%s does not exist' % path) from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP and not follow_symlinks:
+            raise OptionError(option, '%s is a symbolic link, which is not followed here' % path) from None
+        raise OptionError(option, 'cannot read %s: %s' % (path, exc.strerror or exc)) from None
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise OptionError(option, '%s is a directory, expected a file' % path)
+        if not stat.S_ISREG(st.st_mode):
+            raise OptionError(option, '%s is not a regular file (a FIFO, socket or device cannot be read as one)'
+                              % path)
+        if st.st_size > limit:
+            raise OptionError(option, '%s is %d bytes, more than the %d bytes a file read here may have'
+                              % (path, st.st_size, limit))
+        chunks = []
+        total = 0
+        while True:
+            chunk = os.read(fd, min(65536, limit + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+            if total > limit:  # the file grew while being read
+                raise OptionError(option, '%s is more than the %d bytes a file read here may have' % (path, limit))
+        return b''.join(chunks)
+    except OSError as exc:
+        raise OptionError(option, 'cannot read %s: %s' % (path, exc.strerror or exc)) from None
+    finally:
+        os.close(fd)
 
 
 def file_mode(path):
@@ -107,7 +156,7 @@ def remove_stale_temp_files(path):
     return removed
 
 
-def write_file_atomic(module, path, data, mode=0o600):
+def write_file_atomic(module, path, data, mode=0o600, follow_symlinks=True):
     """Atomically replace ``path`` with ``data`` and leave it with permission bits ``mode``.
 
     The temp file lives in the destination directory (so the rename is atomic), is created with
@@ -116,6 +165,9 @@ def write_file_atomic(module, path, data, mode=0o600):
     therefore see either the old file or the complete new one, never a partial write.  On any error the temp
     file is removed and the exception propagates.
 
+    With ``follow_symlinks=False`` a symlink at ``path`` is replaced by the file instead of having its target
+    written, so a link that appears after the caller checked ``path`` cannot redirect the write.
+
     ``module`` (an AnsibleModule, or None) is only used to carry over the SELinux context.
     ``AnsibleModule.atomic_move`` is deliberately not used: it copies the *old* file's mode onto the new
     content before the rename, which would briefly expose a new secret with whatever looser mode the old
@@ -123,7 +175,11 @@ def write_file_atomic(module, path, data, mode=0o600):
     """
     if not isinstance(data, bytes):
         raise TypeError('data must be bytes, got %s' % type(data).__name__)
-    dest = _real(path)
+    if follow_symlinks:
+        dest = _real(path)
+    else:
+        absolute = os.path.abspath(os.path.expanduser(path))
+        dest = os.path.join(os.path.realpath(os.path.dirname(absolute)), os.path.basename(absolute))
     directory = os.path.dirname(dest) or '.'
     base = os.path.basename(dest)
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, 'O_CLOEXEC', 0) | getattr(os, 'O_NOFOLLOW', 0)

@@ -38,6 +38,10 @@ MAX_KEY_SIZE = 16384
 DEFAULT_KEY_SIZE = 3072
 PUBLIC_EXPONENT = 65537
 
+# RFC 5280: ub-common-name is 64 characters, and 9999-12-31 23:59:59 UTC is the latest time X.509 can express.
+MAX_COMMON_NAME_LENGTH = 64
+_LAST_X509_TIME = datetime.datetime(9999, 12, 31, 23, 59, 59, tzinfo=datetime.timezone.utc)
+
 _PEM_BEGIN = re.compile(rb'-----BEGIN ([A-Z0-9 ]+)-----')
 
 
@@ -258,16 +262,44 @@ def _not_after(cert):
     return value
 
 
+def check_common_name(common_name):
+    """Raise unless ``common_name`` fits an X.509 subject common name, so no key is written before a failure."""
+    if not isinstance(common_name, str) or not common_name:
+        raise KeyMaterialError('must not be empty')
+    if len(common_name) > MAX_COMMON_NAME_LENGTH:
+        raise KeyMaterialError('is %d characters long; X.509 (RFC 5280, ub-common-name) allows at most %d'
+                               % (len(common_name), MAX_COMMON_NAME_LENGTH))
+
+
+def max_days(now=None):
+    """The longest validity, in days from ``now``, that still ends by the last time X.509 can express."""
+    return (_LAST_X509_TIME - (now or _utcnow())).days
+
+
+def check_days(days, now=None):
+    """Raise unless a certificate valid ``days`` days from ``now`` can be expressed in X.509."""
+    if not isinstance(days, int) or isinstance(days, bool) or days < 1:
+        raise KeyMaterialError('must be at least 1, got %r' % (days,))
+    limit = max_days(now)
+    if days > limit:
+        raise KeyMaterialError('%d days would end the certificate after %s, the latest date X.509 can express; '
+                               'at most %d days from now' % (days, _LAST_X509_TIME.date().isoformat(), limit))
+
+
 def generate_self_signed_certificate(private_key, common_name, days, now=None):
     """A self-signed X.509 certificate (PEM text) for ``private_key``, valid ``days`` days from now.
 
     Some OAuth 1.0a consumers load the signing key through a certificate; Jira itself only needs the public key.
     """
-    if not common_name:
-        raise KeyMaterialError('the certificate common name must not be empty')
-    if not isinstance(days, int) or isinstance(days, bool) or days < 1:
-        raise KeyMaterialError('the certificate validity must be a positive number of days, got %r' % (days,))
     now = now or _utcnow()
+    try:
+        check_common_name(common_name)
+    except KeyMaterialError as exc:
+        raise KeyMaterialError('the certificate common name %s' % exc) from None
+    try:
+        check_days(days, now)
+    except KeyMaterialError as exc:
+        raise KeyMaterialError('the certificate validity %s' % exc) from None
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     public = private_key.public_key()
     builder = (

@@ -10,14 +10,18 @@ Replies are form-encoded; failures carry ``oauth_problem``, which the auth metho
 from __future__ import annotations
 
 import json
-import os
-import stat
 import time
 from urllib.parse import parse_qsl, urlencode
+
+from ansible.module_utils.common.warnings import warn as _ansible_warn
 
 from ansible_collections.jiraops.integration.plugins.module_utils._auth_oauth1 import OAuth1Auth
 from ansible_collections.jiraops.integration.plugins.module_utils._errors import JiraError, OptionError
 from ansible_collections.jiraops.integration.plugins.module_utils._io import write_file_atomic
+from ansible_collections.jiraops.integration.plugins.module_utils._token_store import (
+    read_store_file,
+    resolve_store_path,
+)
 
 REQUEST_TOKEN_PATH = "/plugins/servlet/oauth/request-token"
 AUTHORIZE_PATH = "/plugins/servlet/oauth/authorize"
@@ -76,29 +80,19 @@ class TokenStore:
 
     option = "token_store"
 
-    def __init__(self, path, url, consumer_key):
-        self.path = path
+    def __init__(self, path, url, consumer_key, warn=None):
+        self.path = resolve_store_path(path, self.option, warn or _ansible_warn)
         self.url = (url or "").rstrip("/")
         self.consumer_key = consumer_key
 
     def load(self):
         """The stored tokens ({} when the file does not exist); refuses files others can read, or foreign ones."""
-        try:
-            mode = stat.S_IMODE(os.stat(self.path).st_mode)
-        except FileNotFoundError:
+        raw = read_store_file(self.path, self.option, f"only its owner may read it. Run chmod 600 {self.path} (and "
+                                                      "check who read it)")
+        if raw is None:
             return {}
-        except OSError as exc:
-            raise OptionError(self.option, f"cannot read {self.path}: {exc.strerror}") from None
-        if not os.path.isfile(self.path):
-            raise OptionError(self.option, f"{self.path} is not a regular file")
-        if mode & 0o077:
-            raise OptionError(self.option, f"{self.path} has mode {mode:04o}: it holds OAuth tokens, so only its "
-                                           f"owner may read it. Run chmod 600 {self.path} (and check who read it)")
         try:
-            with open(self.path, "rb") as handle:
-                data = json.loads(handle.read().decode("utf-8"))
-        except OSError as exc:
-            raise OptionError(self.option, f"cannot read {self.path}: {exc.strerror}") from None
+            data = json.loads(raw.decode("utf-8"))
         except ValueError:
             raise OptionError(self.option, f"{self.path} is not valid JSON, so it is not a token store written by "
                                            "this collection; move it away or point token_store elsewhere") from None
@@ -116,10 +110,7 @@ class TokenStore:
         content.update({k: v for k, v in data.items() if k not in content})
         content["updated"] = int(time.time())
         payload = (json.dumps(content, indent=2, sort_keys=True) + "\n").encode("utf-8")
-        directory = os.path.dirname(os.path.abspath(self.path))
-        if not os.path.isdir(directory):
-            raise OptionError(self.option, f"the directory {directory} does not exist")
         try:
-            write_file_atomic(module, self.path, payload, mode=0o600)
+            write_file_atomic(module, self.path, payload, mode=0o600, follow_symlinks=False)
         except OSError as exc:
             raise OptionError(self.option, f"cannot write {self.path}: {exc.strerror}") from None

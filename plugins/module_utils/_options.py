@@ -22,6 +22,7 @@ from ansible_collections.jiraops.integration.plugins.module_utils._client import
     JiraClient,
 )
 from ansible_collections.jiraops.integration.plugins.module_utils._errors import OptionError
+from ansible_collections.jiraops.integration.plugins.module_utils._io import read_regular_file
 from ansible_collections.jiraops.integration.plugins.module_utils._redact import Redactor
 
 
@@ -93,11 +94,7 @@ def check_ca_path(path):
         raise OptionError("ca_path", f"{path} does not exist")
     if os.path.isdir(path):
         return
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except OSError as exc:
-        raise OptionError("ca_path", f"cannot read {path}: {exc.strerror or exc}") from None
+    data = read_regular_file(path, "ca_path")
     if b"-----BEGIN CERTIFICATE-----" not in data:
         raise OptionError("ca_path", f"{path} contains no PEM certificate (-----BEGIN CERTIFICATE-----)")
 

@@ -53,6 +53,9 @@ options:
         tasks and runs, like the C(config.properties) of Atlassian's tutorial (the private key is not stored).
       - Written atomically with mode C(0600). A store that other users can read, that is not valid JSON, or that
         belongs to another O(consumer_key) or O(url) is refused with a message naming this option.
+      - A symbolic link is followed only to an existing regular file of the user's (the file is then written on its
+        real path). A dangling link, a link to something else, a store with a second hard link and a store or link
+        owned by another user are refused; a directory other users can write gets a warning.
     type: path
   callback:
     description:

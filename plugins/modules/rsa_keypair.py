@@ -32,7 +32,9 @@ options:
       - If the file exists but does not contain a usable RSA private key (not PEM, encrypted, not RSA), the module
         fails rather than overwrite it, because the file may be something else put there by mistake. Set
         O(force=true) to replace it.
-      - Symbolic links are followed when writing.
+      - A symbolic link at O(path) is never written through (the module creates no links, so it cannot know where
+        a link points or who made it), so the task fails naming the option, in check mode too, unless O(force=true),
+        which writes the link's target. A link whose file needs no change is only read.
     type: path
     required: true
   public_key_path:
@@ -41,7 +43,8 @@ options:
       - Defaults to O(path) with C(.pub) appended.
       - The file is rewritten (from the private key) whenever its content is not exactly the public key of the
         private key, for example after it was edited or when it belongs to another key. An existing file keeps its
-        permissions; a newly written one gets mode V(0644).
+        permissions (a V(0600) public key stays V(0600)); a newly written one gets mode V(0644).
+      - A symbolic link here is treated as for O(path): refused when the file would be written, unless O(force=true).
     type: path
   certificate_path:
     description:
@@ -50,16 +53,21 @@ options:
       - The certificate is regenerated when it cannot be parsed, is for a different key, is not self-signed by the
         key, has a subject common name other than O(common_name), or has expired. Changing O(days) alone does not
         regenerate a still valid certificate.
-      - A newly written certificate gets mode V(0644).
+      - An existing certificate keeps its permissions; a newly written one gets mode V(0644).
+      - A symbolic link here is treated as for O(path): refused when the file would be written, unless O(force=true).
     type: path
   common_name:
     description:
       - Subject (and issuer) common name of the certificate. Only used with O(certificate_path).
+      - At most 64 characters (the X.509 upper bound for a common name, RFC 5280). Checked before anything is
+        written, also when O(certificate_path) is not set.
     type: str
     default: jiraops
   days:
     description:
       - Validity of a newly generated certificate, in days from now. Only used with O(certificate_path).
+      - From V(1) up to the number of days left until 9999-12-31, the latest date an X.509 certificate can express
+        (about 2,900,000). Checked before anything is written, also when O(certificate_path) is not set.
     type: int
     default: 365
   size:
@@ -80,7 +88,8 @@ options:
   force:
     description:
       - Always generate a new private key (and thus a new public key and certificate), even if a valid one exists.
-      - Also allows replacing a file at O(path) that does not contain a usable RSA private key.
+      - Also allows replacing a file at O(path) that does not contain a usable RSA private key, and writing
+        through symbolic links at O(path), O(public_key_path) and O(certificate_path) (their targets are written).
       - The task then always reports a change.
     type: bool
     default: false
@@ -110,8 +119,10 @@ attributes:
 notes:
   - Fingerprints are the SHA-256 digest of the DER SubjectPublicKeyInfo as lowercase colon-separated hex pairs,
     the same value as C(openssl pkey -pubin -in KEY.pub -outform DER | openssl dgst -sha256 -c) prints.
-  - If writing fails midway (for example the disk fills up after the private key was replaced), every file is
-    still either its old or its complete new version; running the task again completes the pair.
+  - All options are checked, and every file's content is built, before the first file is written, in check mode
+    too. If writing fails midway (for example the disk fills up after the private key was replaced), every file is
+    still either its old or its complete new version, the failure lists RV(written) and reports a change, and
+    running the task again completes the pair.
 seealso:
   - name: Atlassian OAuth 1.0a for Jira REST APIs
     description: The tutorial whose openssl commands this module replaces.
@@ -186,6 +197,15 @@ fingerprint:
   returned: when O(state=present)
   type: str
   sample: "3f:1c:9a:...:e2"
+written:
+  description:
+    - Paths of the files whose content was written, in the order they were written; in check mode, the files that
+      would be written. A mode fixed on an existing private key is a change but not a write.
+    - Also returned by a task that fails after some files were written.
+  returned: always
+  type: list
+  elements: str
+  sample: [/etc/jiraops/jira_privatekey.pem, /etc/jiraops/jira_privatekey.pem.pub]
 size:
   description: Size of the key in bits.
   returned: when O(state=present)
@@ -202,6 +222,7 @@ from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.jiraops.integration.plugins.module_utils import _io
 from ansible_collections.jiraops.integration.plugins.module_utils import _keys
+from ansible_collections.jiraops.integration.plugins.module_utils._errors import OptionError
 
 PUBLIC_FILE_MODE = 0o644
 
@@ -250,22 +271,43 @@ def _check_writable(module, option, path):
         module.fail_json(msg='%s: parent directory %s is not writable' % (option, parent))
 
 
+def _check_not_symlink(module, option, path):
+    """A link the module did not create may point anywhere (another user's file, a system file): never write
+    through it unless ``force`` says the user means it."""
+    if os.path.islink(path) and not module.params['force']:
+        module.fail_json(msg='%s: %s is a symbolic link (to %s); refusing to write through a link this module did '
+                             'not create. Point %s at the real file, remove the link, or set force=true'
+                             % (option, path, os.readlink(path), option))
+
+
 def _read(module, option, path):
     try:
-        return _io.read_file(path)
-    except OSError as exc:
-        module.fail_json(msg='%s: cannot read %s: %s' % (option, path, to_native(exc.strerror or exc)))
+        return _io.read_regular_file(path, option, missing_ok=True)
+    except OptionError as exc:
+        module.fail_json(msg=str(exc))
 
 
-def _write(module, option, path, data, mode, done):
+def _read_quiet(path):
     try:
-        _io.write_file_atomic(module, path, data, mode=mode)
-    except OSError as exc:
-        msg = '%s: cannot write %s: %s' % (option, path, to_native(exc.strerror or exc))
-        if done:
-            msg += ' (already updated: %s; running the task again completes the key pair)' % ', '.join(done)
-        module.fail_json(msg=msg)
-    done.append(option)
+        return _io.read_regular_file(path, 'path', missing_ok=True)
+    except OptionError:
+        return None
+
+
+def _write_all(module, writes):
+    """Write every (option, path, data, mode) in order; a failure names what was already written."""
+    done = []
+    for option, path, data, mode in writes:
+        try:
+            _io.write_file_atomic(module, path, data, mode=mode, follow_symlinks=module.params['force'])
+        except OSError as exc:
+            msg = '%s: cannot write %s: %s' % (option, path, to_native(exc.strerror or exc))
+            if done:
+                msg += (' (already written: %s; running the task again completes the key pair)'
+                        % ', '.join(done))
+            module.fail_json(msg=msg, changed=bool(done), written=done)
+        done.append(path)
+    return done
 
 
 def _mode_str(mode):
@@ -275,10 +317,7 @@ def _mode_str(mode):
 def _observe(paths, common_name):
     """Parsed facts about the files on disk, for the diff; never key bytes."""
     facts = {}
-    try:
-        data = _io.read_file(paths['path'])
-    except OSError:
-        data = None
+    data = _read_quiet(paths['path'])
     key = None
     priv = {'present': data is not None}
     if data is not None:
@@ -293,10 +332,7 @@ def _observe(paths, common_name):
     facts['path'] = priv
 
     def _other(option, check):
-        try:
-            content = _io.read_file(paths[option])
-        except OSError:
-            content = None
+        content = _read_quiet(paths[option])
         entry = {'present': content is not None}
         if content is not None:
             entry['matches_private_key'] = key is not None and check(key, content)
@@ -320,7 +356,7 @@ def run_absent(module, paths):
                 _io.remove_file(path)
             except OSError as exc:
                 module.fail_json(msg='%s: cannot remove %s: %s' % (option, path, to_native(exc.strerror or exc)))
-    result = dict(changed=bool(existing), **paths)
+    result = dict(changed=bool(existing), written=[], **paths)
     if module._diff:
         result['diff'] = dict(before=before, after={option: {'present': False} for option in paths})
     return result
@@ -368,33 +404,44 @@ def run_present(module, paths, mode):
         if write_cert:
             write_cert = not _keys.certificate_matches(key, cert_data, common_name=common_name)
 
-    # 3. Everything that will be written must be writable, before the first byte is written.
-    writes = [('path', action != 'keep'), ('public_key_path', write_public), ('certificate_path', write_cert)]
-    for option, needed in writes:
-        if needed:
+    # 3. Everything that will be written must be writable and not a foreign symlink, before the first byte is written.
+    needed = [option for option, needed in (('path', action != 'keep' or fix_mode), ('public_key_path', write_public),
+                                             ('certificate_path', write_cert)) if needed]
+    for option in needed:
+        _check_not_symlink(module, option, paths[option])
+        if option != 'path' or action != 'keep':
             _check_writable(module, option, paths[option])
-    changed = action != 'keep' or fix_mode or write_public or write_cert
+    changed = bool(needed)
+    written = [paths[option] for option in needed if option != 'path' or action != 'keep']
 
     if not module.check_mode:
+        # 4. Build every file's content first: nothing is written when any of it cannot be built.
         if action == 'generate':
             key = _keys.generate_private_key(size)
-        done = []
+        writes = []
         if action != 'keep':
-            _write(module, 'path', paths['path'], _keys.private_key_pem(key), mode, done)
-        elif fix_mode:
+            writes.append(('path', paths['path'], _keys.private_key_pem(key), mode))
+        if write_public:
+            writes.append(('public_key_path', paths['public_key_path'], _keys.public_key_pem(key).encode('ascii'),
+                           _kept_mode(paths['public_key_path'])))
+        if write_cert:
+            try:
+                cert = _keys.generate_self_signed_certificate(key, common_name, params['days'])
+            except _keys.KeyMaterialError as exc:
+                module.fail_json(msg='certificate_path: %s' % exc)
+            writes.append(('certificate_path', paths['certificate_path'], cert.encode('ascii'),
+                           _kept_mode(paths['certificate_path'])))
+        written = _write_all(module, writes)
+        if fix_mode:
             try:
                 _io.ensure_mode(paths['path'], mode)
             except OSError as exc:
                 module.fail_json(msg='path: cannot change the mode of %s: %s'
-                                     % (paths['path'], to_native(exc.strerror or exc)))
-        if write_public:
-            _write(module, 'public_key_path', paths['public_key_path'],
-                   _keys.public_key_pem(key).encode('ascii'), PUBLIC_FILE_MODE, done)
-        if write_cert:
-            cert = _keys.generate_self_signed_certificate(key, common_name, params['days'])
-            _write(module, 'certificate_path', paths['certificate_path'], cert.encode('ascii'), PUBLIC_FILE_MODE, done)
+                                     % (paths['path'], to_native(exc.strerror or exc)), changed=bool(written),
+                                 written=written)
 
-    result = dict(changed=changed, size=size, public_key=None, public_key_oneline=None, fingerprint=None, **paths)
+    result = dict(changed=changed, written=written, size=size, public_key=None, public_key_oneline=None,
+                  fingerprint=None, **paths)
     if key is not None:
         result.update(size=key.key_size, public_key=_keys.public_key_pem(key),
                       public_key_oneline=_keys.public_key_oneline(key), fingerprint=_keys.fingerprint(key))
@@ -405,6 +452,12 @@ def run_present(module, paths, mode):
             after = _observe(paths, common_name)
         result['diff'] = dict(before=before, after=after)
     return result
+
+
+def _kept_mode(path):
+    """An existing public key or certificate keeps its permissions; a new one is world-readable (it is public)."""
+    current = _io.file_mode(path)
+    return PUBLIC_FILE_MODE if current is None else current
 
 
 def _predict(paths, key, size, mode):
@@ -456,11 +509,12 @@ def main():
         _keys.check_key_size(params['size'])
     except _keys.KeyMaterialError as exc:
         module.fail_json(msg='size: %s' % exc)
-    if params['certificate_path']:
-        if not params['common_name']:
-            module.fail_json(msg='common_name: must not be empty')
-        if params['days'] < 1:
-            module.fail_json(msg='days: must be at least 1, got %d' % params['days'])
+    # Checked even without certificate_path: every option is checked before anything is written.
+    for option, check in (('common_name', _keys.check_common_name), ('days', _keys.check_days)):
+        try:
+            check(params[option])
+        except _keys.KeyMaterialError as exc:
+            module.fail_json(msg='%s: %s' % (option, exc))
     mode = _parse_mode(module, params['mode'])
     module.exit_json(**run_present(module, paths, mode))
 

@@ -60,13 +60,20 @@ def assert_chain_intact(emulator, cache):
     return chain
 
 
-def test_eight_concurrent_refreshers_make_one_refresh(emulator, run_module, tmp_path):
+@pytest.mark.parametrize("through", ["one path", "a symlink and the real path"])
+def test_eight_concurrent_refreshers_make_one_refresh(emulator, run_module, tmp_path, through):
     cache = str(tmp_path / "tokens.json")
     emulator.configure(oauth2_reuse_grace=0)  # any reuse of a rotated refresh token revokes the grant at once
     grant(emulator, run_module, cache, access_ttl=30)  # within min_ttl (60 s): the next use must refresh
+    names = [cache]
+    if through != "one path":
+        # Half the processes name the store through a link in another directory: still one file, so one lock.
+        (tmp_path / "links").mkdir()
+        names.append(str(tmp_path / "links" / "tokens.json"))
+        os.symlink(cache, names[1])
     emulator.fault("/oauth/token", kind="delay", delay=0.5, times=-1)  # keep the lock held while others arrive
     start_at = time.time() + 1.5
-    procs = [spawn(emulator, cache, start_at=start_at) for _proc in range(8)]
+    procs = [spawn(emulator, names[i % len(names)], start_at=start_at) for i in range(8)]
     results = [finish(p) for p in procs]
     for code, lines, err in results:
         assert code == 0, err
@@ -76,6 +83,8 @@ def test_eight_concurrent_refreshers_make_one_refresh(emulator, run_module, tmp_
     assert token_requests(emulator, grant_type="refresh_token")["count"] == 1
     chain = assert_chain_intact(emulator, cache)
     assert chain["rotations"] == 1
+    if through != "one path":
+        assert os.path.islink(names[1]) and not os.path.exists(names[1] + ".lock"), "one lock, beside the real file"
 
 
 def test_overlapping_refreshes_are_serialised(emulator, run_module, tmp_path):

@@ -80,6 +80,17 @@ def _readonly_dir(ctx):
     os.mkdir(ctx.path("ro"), 0o555)
 
 
+def _planted_link(option_file, existing):
+    """A link in the task's directory to a file under {tmp}/elsewhere (absent when not ``existing``)."""
+    def setup(ctx):
+        os.mkdir(ctx.path("elsewhere"))
+        target = ctx.path("elsewhere", "victim")
+        if existing:
+            ctx.write("elsewhere/victim", b"someone else's file\n", 0o600)
+        os.symlink(target, ctx.path(option_file))
+    return setup
+
+
 def _kp(**kw):
     args = {"path": "{tmp}/key.pem"}
     args.update(kw)
@@ -126,6 +137,23 @@ BAD_INPUT = [
     BadInput("missing required path", "rsa_keypair", {"size": 2048}, "path", "required"),
     BadInput("certificate days zero", "rsa_keypair", _kp(certificate_path="{tmp}/cert.pem", days=0), "days",
              "at least 1"),
+    BadInput("certificate days 3000000 (past 9999-12-31)", "rsa_keypair",
+             _kp(certificate_path="{tmp}/cert.pem", days=3000000), "days", "latest date X.509 can express"),
+    BadInput("certificate days 10**12", "rsa_keypair", _kp(certificate_path="{tmp}/cert.pem", days=10 ** 12), "days",
+             "latest date X.509 can express"),
+    BadInput("days 3000000 without certificate_path", "rsa_keypair", _kp(days=3000000), "days",
+             "latest date X.509 can express"),
+    BadInput("common_name of 65 characters", "rsa_keypair", _kp(certificate_path="{tmp}/cert.pem",
+                                                                 common_name="c" * 65), "common_name",
+             "at most 64"),
+    BadInput("path is a dangling symlink", "rsa_keypair", _kp(size=2048), "path", "symbolic link",
+             setup=_planted_link("key.pem", existing=False)),
+    BadInput("public_key_path is a symlink to another file", "rsa_keypair",
+             _kp(size=2048, public_key_path="{tmp}/key.pub"), "public_key_path", "symbolic link",
+             setup=_planted_link("key.pub", existing=True)),
+    BadInput("certificate_path is a symlink to another file", "rsa_keypair",
+             _kp(size=2048, certificate_path="{tmp}/cert.pem"), "certificate_path", "symbolic link",
+             setup=_planted_link("cert.pem", existing=True)),
     BadInput("certificate empty common_name", "rsa_keypair", _kp(certificate_path="{tmp}/cert.pem", common_name=""),
              "common_name", "empty"),
 ]

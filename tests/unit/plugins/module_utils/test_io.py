@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import os
 import stat
+import time
 
 import pytest
 
 from ansible_collections.jiraops.integration.plugins.module_utils import _io
+from ansible_collections.jiraops.integration.plugins.module_utils._errors import OptionError
 
 
 def _mode(path):
@@ -160,3 +162,77 @@ def test_file_mode_and_remove(tmp_path):
     assert _io.file_mode(str(target)) == 0o640
     assert _io.remove_file(str(target)) is True
     assert not target.exists()
+
+
+# -- read_regular_file: user-given paths are read only when they are small regular files ---------------------------
+
+
+def test_read_regular_file_returns_bytes_and_follows_links(tmp_path):
+    target = tmp_path / 'f'
+    target.write_bytes(b'\x00abc\n')
+    (tmp_path / 'link').symlink_to(target)
+    assert _io.read_regular_file(str(tmp_path / 'link'), 'ca_path') == b'\x00abc\n'
+
+
+def test_read_regular_file_missing(tmp_path):
+    with pytest.raises(OptionError) as err:
+        _io.read_regular_file(str(tmp_path / 'nope'), 'ca_path')
+    assert str(err.value) == 'ca_path: %s does not exist' % (tmp_path / 'nope')
+    assert _io.read_regular_file(str(tmp_path / 'nope'), 'ca_path', missing_ok=True) is None
+
+
+def test_read_regular_file_fifo_does_not_block(tmp_path):
+    fifo = tmp_path / 'fifo'
+    os.mkfifo(fifo)
+    started = time.monotonic()
+    with pytest.raises(OptionError) as err:
+        _io.read_regular_file(str(fifo), 'private_key_path')
+    assert time.monotonic() - started < 1
+    assert err.value.option == 'private_key_path' and 'is not a regular file' in str(err.value)
+
+
+@pytest.mark.parametrize('device', ['/dev/zero', '/dev/urandom'])
+def test_read_regular_file_refuses_devices(tmp_path, device):
+    (tmp_path / 'key.pem').symlink_to(device)
+    with pytest.raises(OptionError) as err:
+        _io.read_regular_file(str(tmp_path / 'key.pem'), 'private_key_path')
+    assert 'is not a regular file' in str(err.value)
+
+
+def test_read_regular_file_refuses_directories(tmp_path):
+    with pytest.raises(OptionError) as err:
+        _io.read_regular_file(str(tmp_path), 'ca_path')
+    assert 'is a directory' in str(err.value)
+
+
+def test_read_regular_file_size_limit(tmp_path):
+    big = tmp_path / 'big'
+    with open(big, 'wb') as f:
+        f.truncate(_io.MAX_READ_SIZE + 1)  # sparse: no real gigabytes needed
+    with pytest.raises(OptionError) as err:
+        _io.read_regular_file(str(big), 'ca_path')
+    assert 'is %d bytes, more than the %d bytes' % (_io.MAX_READ_SIZE + 1, _io.MAX_READ_SIZE) in str(err.value)
+    small = tmp_path / 'small'
+    small.write_bytes(b'x' * 10)
+    assert _io.read_regular_file(str(small), 'ca_path', limit=10) == b'x' * 10
+    with pytest.raises(OptionError):
+        _io.read_regular_file(str(small), 'ca_path', limit=9)
+
+
+def test_read_regular_file_without_following_links(tmp_path):
+    (tmp_path / 'real').write_bytes(b'data')
+    (tmp_path / 'link').symlink_to(tmp_path / 'real')
+    with pytest.raises(OptionError) as err:
+        _io.read_regular_file(str(tmp_path / 'link'), 'token_cache', follow_symlinks=False)
+    assert 'is a symbolic link, which is not followed here' in str(err.value)
+
+
+def test_write_without_following_links_replaces_the_link(tmp_path):
+    victim = tmp_path / 'victim'
+    victim.write_bytes(b'keep me')
+    link = tmp_path / 'link'
+    link.symlink_to(victim)
+    _io.write_file_atomic(None, str(link), b'new', follow_symlinks=False)
+    assert not link.is_symlink() and link.read_bytes() == b'new'
+    assert victim.read_bytes() == b'keep me'
+    assert _leftovers(tmp_path) == []

@@ -288,3 +288,21 @@ def test_import_guard_test_restored_the_real_module():
 def test_generated_keys_are_distinct(key, other_key):
     assert isinstance(key, rsa.RSAPrivateKey)
     assert _keys.fingerprint(key) != _keys.fingerprint(other_key)
+
+
+# -- issue 11: certificate inputs that X.509 cannot hold are KeyMaterialError, not a crash -------------------------
+
+@pytest.mark.parametrize('days', [3000000, 10 ** 12])
+def test_validity_past_the_last_x509_date_is_refused(days):
+    key = _keys.generate_private_key(2048)
+    with pytest.raises(_keys.KeyMaterialError) as err:
+        _keys.generate_self_signed_certificate(key, 'jiraops', days)
+    assert 'the latest date X.509 can express' in str(err.value)
+
+
+def test_common_name_over_64_characters_is_refused():
+    key = _keys.generate_private_key(2048)
+    with pytest.raises(_keys.KeyMaterialError) as err:
+        _keys.generate_self_signed_certificate(key, 'c' * 65, 365)
+    assert str(err.value) == ('the certificate common name is 65 characters long; X.509 (RFC 5280, ub-common-name) '
+                              'allows at most 64')

@@ -12,7 +12,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from ansible_collections.jiraops.integration.plugins.module_utils import _keys
+from ansible_collections.jiraops.integration.plugins.module_utils import _io, _keys
 
 MODULE = 'rsa_keypair'
 SIZE = 2048  # the smallest accepted size keeps the tests fast; the default is checked once
@@ -409,3 +409,133 @@ def test_missing_cryptography_reported(run, paths, monkeypatch):
     assert result.failed
     assert 'cryptography' in result['msg']
     assert os.listdir(paths['dir']) == []
+
+
+# -- issue 11: symlinks, kept modes, every option checked before writing, what was written -----------------------
+
+@pytest.fixture
+def elsewhere(tmp_path_factory):
+    """A directory outside the task's, where a planted link points."""
+    return tmp_path_factory.mktemp('elsewhere')
+
+
+def _plant(paths, elsewhere, option):
+    """A link at ``option``'s path to a file elsewhere (for ``path``: to nothing yet, a dangling link)."""
+    target = elsewhere / ('victim-' + option)
+    if option != 'path':
+        target.write_bytes(b'someone else\'s file\n')
+        os.chmod(target, 0o600)
+    os.symlink(str(target), paths[option])
+    return target
+
+
+@pytest.mark.parametrize('option', ['path', 'public_key_path', 'certificate_path'])
+@pytest.mark.parametrize('check_mode', [False, True])
+def test_symlink_never_written_through(run, paths, elsewhere, option, check_mode):
+    if option != 'path':
+        run(certificate_path=paths['certificate_path'])
+        os.remove(paths[option])
+    target = _plant(paths, elsewhere, option)
+    before = sorted(os.listdir(paths['dir'])), target.read_bytes() if target.exists() else None
+    result = run(certificate_path=paths['certificate_path'], check_mode=check_mode)
+    assert result.failed and 'Traceback' not in json.dumps(result)
+    assert result['msg'].startswith('%s: %s is a symbolic link (to %s)' % (option, paths[option], target))
+    assert 'force=true' in result['msg']
+    assert (sorted(os.listdir(paths['dir'])), target.read_bytes() if target.exists() else None) == before
+    assert os.listdir(elsewhere) == ([target.name] if option != 'path' else [])
+
+
+@pytest.mark.parametrize('option', ['path', 'public_key_path', 'certificate_path'])
+def test_force_writes_through_the_symlink(run, paths, elsewhere, option):
+    target = _plant(paths, elsewhere, option)
+    result = run(certificate_path=paths['certificate_path'], force=True)
+    assert not result.failed and result['changed'] is True
+    assert os.path.islink(paths[option]) and os.path.realpath(paths[option]) == str(target)
+    assert str(paths[option]) in result['written']
+    if option == 'public_key_path':
+        assert _keys.fingerprint_of_public_pem(target.read_text()) == result['fingerprint']
+        assert _mode(target) == 0o600, 'the existing target keeps its mode'
+
+
+def test_symlink_to_an_up_to_date_file_is_only_read(run, paths, elsewhere):
+    run()
+    real = elsewhere / 'real.pub'
+    os.replace(paths['public_key_path'], real)
+    os.symlink(str(real), paths['public_key_path'])
+    snap = _snapshot(str(real))
+    result = run()
+    assert not result.failed and result['changed'] is False and result['written'] == []
+    assert _snapshot(str(real)) == snap
+
+
+def test_existing_public_key_and_certificate_keep_their_modes(run, paths):
+    run(certificate_path=paths['certificate_path'])
+    os.chmod(paths['public_key_path'], 0o600)
+    os.chmod(paths['certificate_path'], 0o640)
+    for name in ('public_key_path', 'certificate_path'):
+        with open(paths[name], 'w') as f:
+            f.write('edited\n')
+    old = os.umask(0)
+    try:
+        result = run(certificate_path=paths['certificate_path'])
+    finally:
+        os.umask(old)
+    assert result['changed'] is True
+    assert result['written'] == [paths['public_key_path'], paths['certificate_path']]
+    assert _mode(paths['public_key_path']) == 0o600
+    assert _mode(paths['certificate_path']) == 0o640
+    assert _keys.fingerprint_of_public_pem(open(paths['public_key_path']).read()) == result['fingerprint']
+
+
+@pytest.mark.parametrize('args, option, message', [
+    ({'days': 3000000}, 'days', 'the latest date X.509 can express'),
+    ({'days': 10 ** 12}, 'days', 'the latest date X.509 can express'),
+    ({'common_name': 'c' * 65}, 'common_name', 'is 65 characters long; X.509 (RFC 5280, ub-common-name) allows at '
+                                               'most 64'),
+])
+@pytest.mark.parametrize('with_cert', [True, False])
+@pytest.mark.parametrize('check_mode', [False, True])
+def test_certificate_options_checked_before_anything_is_written(run, paths, args, option, message, with_cert,
+                                                                 check_mode):
+    if with_cert:
+        args = dict(args, certificate_path=paths['certificate_path'])
+    result = run(check_mode=check_mode, **args)
+    assert result.failed and 'Traceback' not in json.dumps(result) and 'exception' not in result
+    assert result['msg'].startswith(option + ': ') and message in result['msg']
+    assert os.listdir(paths['dir']) == []
+
+
+def test_longest_common_name_and_validity_are_accepted(run, paths):
+    result = run(certificate_path=paths['certificate_path'], common_name='c' * 64, days=_keys.max_days() - 1)
+    assert not result.failed
+    cert = x509.load_pem_x509_certificate(open(paths['certificate_path'], 'rb').read())
+    assert cert.subject.rfc4514_string() == 'CN=' + 'c' * 64
+    assert _keys._not_after(cert).year == 9999
+
+
+def test_written_lists_what_was_or_would_be_written(run, paths):
+    planned = run(check_mode=True, certificate_path=paths['certificate_path'])
+    assert planned['written'] == [paths['path'], paths['public_key_path'], paths['certificate_path']]
+    assert os.listdir(paths['dir']) == []
+    first = run(certificate_path=paths['certificate_path'])
+    assert first['written'] == planned['written']
+    assert run(certificate_path=paths['certificate_path'])['written'] == []
+    os.remove(paths['public_key_path'])
+    assert run(certificate_path=paths['certificate_path'])['written'] == [paths['public_key_path']]
+    assert run(state='absent')['written'] == []
+
+
+def test_failure_midway_reports_what_was_written(run, paths, monkeypatch):
+    original = _io.write_file_atomic
+
+    def full_disk(module, path, data, **kw):
+        if path == paths['public_key_path']:
+            raise OSError(28, 'No space left on device')
+        return original(module, path, data, **kw)
+    monkeypatch.setattr(_io, 'write_file_atomic', full_disk)
+    result = run()
+    assert result.failed and result['changed'] is True
+    assert result['written'] == [paths['path']]
+    assert result['msg'].startswith('public_key_path: cannot write %s: No space left on device'
+                                    % paths['public_key_path'])
+    assert 'already written: %s' % paths['path'] in result['msg']
