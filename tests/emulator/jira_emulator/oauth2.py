@@ -634,8 +634,8 @@ def dc_create_client(principal):
         if errors:
             return jira_error(400, errors=errors)
         # Jira generates the ``id`` apart from the 32-character ``clientId`` and the 64-character secret.
-        client = {"id": secrets.token_hex(8), "client_id": secrets.token_hex(16), "client_secret": secrets.token_hex(32),
-                  "userKey": principal.user["name"], **fields}
+        client = {"id": secrets.token_hex(8), "client_id": secrets.token_hex(16),
+                  "client_secret": secrets.token_hex(32), "userKey": principal.user["name"], **fields}
         store["dc_clients"][client["client_id"]] = client
         return jira_json(_dc_client_json(client))
 
