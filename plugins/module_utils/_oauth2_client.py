@@ -56,13 +56,16 @@ class ClientManager:
         return resp.json
 
     def update(self, entity, name, scope, redirect_uris):
-        resp = self.client.request("PUT", f"{API}/{quote(entity['clientId'], safe='')}",
-                                   json={"name": name, "scope": scope, "redirects": redirect_uris})
-        return resp.json
+        """Jira's ``PUT client/{id}`` takes the ``id`` and answers 204 without a body, so the result is read back."""
+        path = f"{API}/{quote(str(entity['id']), safe='')}"
+        self.client.request("PUT", path, json={"name": name, "scope": scope, "redirects": redirect_uris},
+                            expected=(200, 204))
+        return self.client.request("GET", path).json
 
     def delete(self, entity):
-        self.client.request("DELETE", f"{API}/{quote(entity['clientId'], safe='')}", expected=(200, 204))
+        self.client.request("DELETE", f"{API}/{quote(str(entity['id']), safe='')}", expected=(200, 204))
 
     def reset_secret(self, entity):
-        resp = self.client.request("POST", f"{API}/{quote(entity['clientId'], safe='')}/reset-secret")
+        """Unlike update and delete, Jira's reset resource is addressed by the ``clientId``."""
+        resp = self.client.request("PUT", f"{API}/reset/{quote(entity['clientId'], safe='')}")
         return resp.json

@@ -132,8 +132,8 @@ client:
   description: The client after the run (C(id), C(client_id), C(name), C(scope), C(redirect_uris), C(user_key)).
   returned: when O(state=present)
   type: dict
-  sample: {"id": 1, "client_id": "38843a89f2b02a471000bc022e4b9de8", "name": "CI server", "scope": "WRITE",
-           "redirect_uris": ["https://ci.example.com/oauth/callback"], "user_key": "admin"}
+  sample: {"id": "9f3a61c2d84e07b5", "client_id": "38843a89f2b02a471000bc022e4b9de8", "name": "CI server",
+           "scope": "WRITE", "redirect_uris": ["https://ci.example.com/oauth/callback"], "user_key": "admin"}
 """
 
 from ansible_collections.jiraops.integration.plugins.module_utils._errors import OptionError
