@@ -67,6 +67,35 @@ class ReplyTooLarge(Exception):
     """A reply past ``max_response_size``; never retried (the next one would be as large)."""
 
 
+class _Cutter:
+    """Shuts the reply's socket at the deadline, so that no read (however slowly the server drips) outlasts it."""
+
+    def __init__(self, stream, deadline):
+        self._stream = stream
+        self._lock = threading.Lock()
+        self._open = True
+        self.cut = False
+        self._timer = threading.Timer(max(0.0, deadline - time.monotonic()), self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _fire(self):
+        with self._lock:
+            if self._open:
+                self.cut = True
+                try:
+                    self._stream.shutdown()
+                except (ValueError, RuntimeError, OSError):
+                    pass
+
+    def stop(self):
+        """Disarm; True when the deadline had already cut the reply off."""
+        with self._lock:
+            self._open = False
+        self._timer.cancel()
+        return self.cut
+
+
 def _shown(value, limit=80):
     """A value for a message, shortened (a 100,000-character host must not fill the screen)."""
     text = repr(value)
@@ -108,6 +137,8 @@ def check_headers(headers, option):
         if not isinstance(name, str) or not _HEADER_NAME.match(name):
             raise OptionError(option, f"{_shown(name, 60)} is not a valid HTTP header name (letters, digits and "
                                       "!#$%&'*+-.^_`|~ only, no spaces or colons)")
+        if isinstance(value, bytes):  # what oauthlib's signed Authorization header is
+            value = value.decode("latin-1")
         if not isinstance(value, str):
             raise OptionError(option, f"the value of header {name} must be a string, got {type(value).__name__} "
                                       "(quote it in YAML)")
@@ -458,8 +489,7 @@ class JiraClient:
                 raise JiraError(f"a request header was refused before sending ({self._short(exc)})",
                                 method=method, path=display, option="headers") from None
             except ReplyTooLarge as exc:
-                raise JiraError(str(exc), status=raw.status_code, method=method, path=display,
-                                retries=policy.retries) from None
+                raise JiraError(str(exc), method=method, path=display, retries=policy.retries) from None
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout, ReplyProblem) as exc:
                 if isinstance(exc, (requests.exceptions.Timeout, ReplyTimeout)):
                     kind = "timed out"
@@ -518,16 +548,11 @@ class JiraClient:
             raw.close()
             raise ReplyProblem(f"the reply is encoded as {coding[:40]!r}, which was not asked for")
         stream = raw.raw
-        sock = getattr(getattr(stream, "connection", None), "sock", None)
         body = bytearray()
         received = 0
+        cutter = _Cutter(stream, deadline)
         try:
             while True:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise ReplyTimeout(f"the whole reply took longer than timeout={self.timeout:g}s")
-                if sock is not None:
-                    sock.settimeout(min(self.timeout, left))
                 chunk = stream.read1(READ_CHUNK, decode_content=False)
                 if not chunk:
                     break
@@ -542,15 +567,17 @@ class JiraClient:
                                         f"({limit / 1048576:g} MiB) and was not read further; raise max_response_size "
                                         "(or JIRA_MAX_RESPONSE_SIZE) if a reply that large is expected")
                 body += chunk
+            if cutter.stop():
+                raise ReplyTimeout(f"the whole reply took longer than timeout={self.timeout:g}s")
             if decoder is not None and received and not decoder.eof:
                 raise ReplyProblem(f"the {coding} reply body ends early (truncated)")
-        except (urllib3.exceptions.ReadTimeoutError, TimeoutError) as exc:
-            raw.close()
-            raise ReplyTimeout(f"reading the reply took longer than timeout={self.timeout:g}s") from None
         except (urllib3.exceptions.HTTPError, http.client.HTTPException, OSError, ValueError) as exc:
             raw.close()
+            if cutter.stop() or isinstance(exc, (urllib3.exceptions.ReadTimeoutError, TimeoutError)):
+                raise ReplyTimeout(f"the whole reply took longer than timeout={self.timeout:g}s") from None
             raise ReplyProblem(f"the reply could not be read: {self._short(exc)}") from None
         except (ReplyProblem, ReplyTooLarge):
+            cutter.stop()
             raw.close()
             raise
         stream.release_conn()

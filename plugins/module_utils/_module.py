@@ -2,6 +2,8 @@
 """One base class for every module that talks to Jira: shared options, the client, one error path."""
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.jiraops.integration.plugins.module_utils._client import (
@@ -85,8 +87,20 @@ class JiraModuleBase:
             self.warn(warning)
         return client
 
+    def _mask_url_passwords(self):
+        """A password written into a URL option is refused, but Ansible would still echo the option back."""
+        for value in self.params.values():
+            if isinstance(value, str) and "@" in value and "://" in value:
+                try:
+                    password = urlsplit(value).password
+                except ValueError:
+                    password = None
+                if password:
+                    self.no_log_values.add(password)
+
     def fail_from(self, exc, **extra):
         """Turn a JiraError into fail_json; the message and details are already free of secrets."""
+        self._mask_url_passwords()
         result = exc.details()
         result.update(extra)
         redactor = self._client.redactor if self._client else None
