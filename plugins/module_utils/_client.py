@@ -136,7 +136,7 @@ def check_headers(headers, option):
     for name, value in (headers or {}).items():
         if not isinstance(name, str) or not _HEADER_NAME.match(name):
             raise OptionError(option, f"{_shown(name, 60)} is not a valid HTTP header name (letters, digits and "
-                                      "!#$%&'*+-.^_`|~ only, no spaces or colons)")
+                                      "marks such as - and _, without spaces, colons or other separators)")
         if isinstance(value, bytes):  # what oauthlib's signed Authorization header is
             value = value.decode("latin-1")
         if not isinstance(value, str):

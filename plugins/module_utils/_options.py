@@ -124,8 +124,8 @@ def check_number(option, value, low, high, low_ok=True):
     if not math.isfinite(value):
         raise OptionError(option, f"must be a finite number, got {value}")
     if value < low or (value == low and not low_ok) or value > high:
-        floor = f"{'at least' if low_ok else 'more than'} {low:g}"
-        raise OptionError(option, f"must be {floor} and at most {high:g}, got {value:g}")
+        floor = f"{'at least' if low_ok else 'more than'} {low:.15g}"
+        raise OptionError(option, f"must be {floor} and at most {high:.15g}, got {value:.15g}")
 
 
 def check_limits(params):
