@@ -14,7 +14,7 @@ options:
         any other host is refused before it is sent.
       - A base URL must be V(http) or V(https) with a host name (at most 253 characters), no user name or password
         (use O(username) and O(password)), no query string and no fragment.
-      - Plain V(http://) to a host that is not loopback, with credentials, gives a warning: they travel unencrypted.
+      - Plain V(http://) to a host that is not loopback, with credentials, gives a warning, since they travel unencrypted.
       - When omitted and O(cloud_id) is set, site paths go through the cloud gateway
         C({api_url}/ex/jira/{cloud_id}).
       - If not set, the environment variable E(JIRA_URL) is used.
@@ -49,8 +49,8 @@ options:
   validate_certs:
     description:
       - Verify the server's TLS certificate. Leave it on; use O(ca_path) for private CAs.
-      - V(false) gives a warning on every task: anyone on the network path can then impersonate the server and read
-        the credentials.
+      - V(false) gives a warning on every task, because anyone on the network path can then impersonate the server
+        and read the credentials.
       - If not set, the environment variable E(JIRA_VALIDATE_CERTS) is used.
     type: bool
     default: true
