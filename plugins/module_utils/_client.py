@@ -9,6 +9,7 @@ import http.client
 import ipaddress
 import json as _json
 import re
+import socket
 import threading
 import time
 import zlib
@@ -16,6 +17,8 @@ from urllib.parse import urlsplit
 
 try:
     import requests
+    import urllib3
+    import urllib3.connection
     import urllib3.exceptions
     from urllib3.exceptions import ConnectTimeoutError as _ConnectTimeoutError
     HAS_REQUESTS = True
@@ -67,33 +70,81 @@ class ReplyTooLarge(Exception):
     """A reply past ``max_response_size``; never retried (the next one would be as large)."""
 
 
-class _Cutter:
-    """Shuts the reply's socket at the deadline, so that no read (however slowly the server drips) outlasts it."""
+# The cutter of the request this thread is sending, for the connection to report its socket to.
+_ACTIVE = threading.local()
 
-    def __init__(self, stream, deadline):
-        self._stream = stream
+
+class _Cutter:
+    """Shuts the request's socket at the deadline, so that no read (however slowly the server drips its headers or
+    body) outlasts ``timeout``."""
+
+    def __init__(self, deadline):
         self._lock = threading.Lock()
         self._open = True
+        self._sock = None
+        self.stream = None
         self.cut = False
         self._timer = threading.Timer(max(0.0, deadline - time.monotonic()), self._fire)
         self._timer.daemon = True
         self._timer.start()
+        _ACTIVE.cutter = self
+
+    def watch(self, sock):
+        with self._lock:
+            self._sock = sock
+        if self.cut:
+            self._fire()
 
     def _fire(self):
         with self._lock:
-            if self._open:
-                self.cut = True
-                try:
-                    self._stream.shutdown()
-                except (ValueError, RuntimeError, OSError):
-                    pass
+            if not self._open:
+                return
+            self.cut = True
+            try:
+                if self._sock is not None:
+                    self._sock.shutdown(socket.SHUT_RDWR)
+                elif self.stream is not None:  # a connection class that did not report its socket (a proxy)
+                    self.stream.shutdown()
+            except (ValueError, RuntimeError, OSError):
+                pass
 
     def stop(self):
-        """Disarm; True when the deadline had already cut the reply off."""
+        """Disarm; True when the deadline had already cut the request off."""
         with self._lock:
             self._open = False
         self._timer.cancel()
+        _ACTIVE.cutter = None
         return self.cut
+
+
+def _watched(connection_class):
+    """A urllib3 connection class that hands its socket to the request's cutter once the request is sent."""
+
+    class Watched(connection_class):
+        def request(self, *args, **kwargs):  # pylint: disable=arguments-differ
+            super().request(*args, **kwargs)
+            cutter = getattr(_ACTIVE, "cutter", None)
+            if cutter is not None:
+                cutter.watch(self.sock)
+
+    Watched.__name__ = "Watched" + connection_class.__name__
+    return Watched
+
+
+if HAS_REQUESTS:
+    _POOLS = {
+        "http": type("WatchedHTTPConnectionPool", (urllib3.HTTPConnectionPool,),
+                     {"ConnectionCls": _watched(urllib3.connection.HTTPConnection)}),
+        "https": type("WatchedHTTPSConnectionPool", (urllib3.HTTPSConnectionPool,),
+                      {"ConnectionCls": _watched(urllib3.connection.HTTPSConnection)}),
+    }
+
+    class _Adapter(requests.adapters.HTTPAdapter):
+        """requests' adapter with connections whose sockets the deadline can cut."""
+
+        def init_poolmanager(self, *args, **kwargs):
+            super().init_poolmanager(*args, **kwargs)
+            self.poolmanager.pool_classes_by_scheme = _POOLS
 
 
 def _shown(value, limit=80):
@@ -301,6 +352,7 @@ class JiraClient:
             lambda: RetryPolicy(max_retries=self.max_retries, budget=self.retry_budget)
         )
         self.session = session or requests.Session()
+        self._mount(_Adapter())
         self.session.headers["User-Agent"] = USER_AGENT
         self.session.headers["Accept-Encoding"] = ACCEPT_ENCODING
         if ca_path:
@@ -373,9 +425,11 @@ class JiraClient:
     def use_connections(self, count):
         """Keep up to ``count`` connections per host open, for callers that send from that many threads."""
         if count > DEFAULT_POOL_SIZE:
-            adapter = requests.adapters.HTTPAdapter(pool_connections=DEFAULT_POOL_SIZE, pool_maxsize=count)
-            self.session.mount("https://", adapter)
-            self.session.mount("http://", adapter)
+            self._mount(_Adapter(pool_connections=DEFAULT_POOL_SIZE, pool_maxsize=count))
+
+    def _mount(self, adapter):
+        self.session.mount("https://", adapter)
+        self.session.mount("http://", adapter)
 
     def ensure_authenticated(self):
         """Run the auth method's one-off step (an OAuth 2.0 token request) once, even when threads race to it."""
@@ -475,10 +529,10 @@ class JiraClient:
             self._count()
             if self._log:
                 self.debug(f"{method} {display} attempt {policy.retries + 1}")
+            cutter = _Cutter(time.monotonic() + self.timeout)
             try:
-                deadline = time.monotonic() + self.timeout
                 raw = self.session.send(prepared, timeout=self.timeout, allow_redirects=False, stream=True)
-                resp = Response(raw.status_code, raw.headers, self._read_body(raw, deadline), url, method, display)
+                resp = Response(raw.status_code, raw.headers, self._read_body(raw, cutter), url, method, display)
             except requests.exceptions.SSLError as exc:
                 raise JiraError(
                     f"TLS verification failed ({self._short(exc)}); give ca_path with the CA bundle that signed "
@@ -491,6 +545,8 @@ class JiraClient:
             except ReplyTooLarge as exc:
                 raise JiraError(str(exc), method=method, path=display, retries=policy.retries) from None
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout, ReplyProblem) as exc:
+                if cutter.stop() and not isinstance(exc, ReplyTimeout):
+                    exc = ReplyTimeout(f"the whole reply took longer than timeout={self.timeout:g}s")
                 if isinstance(exc, (requests.exceptions.Timeout, ReplyTimeout)):
                     kind = "timed out"
                 elif isinstance(exc, ReplyProblem):
@@ -511,6 +567,8 @@ class JiraClient:
                 self._count(retry=True)
                 policy.wait(wait)
                 continue
+            finally:
+                cutter.stop()
             if resp.status in RETRY_STATUSES and retry is not False:
                 retry_after = parse_retry_after(raw.headers.get("Retry-After"))
                 if retry_after and resp.status in PAUSE_STATUSES:
@@ -532,11 +590,11 @@ class JiraClient:
             resp.waited = policy.waited
             return resp
 
-    def _read_body(self, raw, deadline):
+    def _read_body(self, raw, cutter):
         """The body of ``raw`` (sent with ``stream=True``), decompressed, within max_response_size and the deadline.
 
         Decompressed here rather than by urllib3 so that a small gzip bomb never grows past the limit in memory;
-        each read waits at most until the deadline, so a server dripping bytes cannot hold the task past timeout.
+        ``cutter`` shuts the socket at the deadline, so a server dripping bytes cannot hold the task past timeout.
         """
         limit = self.max_response_size
         coding = (raw.headers.get("Content-Encoding") or "identity").strip().lower()
@@ -548,9 +606,9 @@ class JiraClient:
             raw.close()
             raise ReplyProblem(f"the reply is encoded as {coding[:40]!r}, which was not asked for")
         stream = raw.raw
+        cutter.stream = stream
         body = bytearray()
         received = 0
-        cutter = _Cutter(stream, deadline)
         try:
             while True:
                 chunk = stream.read1(READ_CHUNK, decode_content=False)
@@ -567,17 +625,16 @@ class JiraClient:
                                         f"({limit / 1048576:g} MiB) and was not read further; raise max_response_size "
                                         "(or JIRA_MAX_RESPONSE_SIZE) if a reply that large is expected")
                 body += chunk
-            if cutter.stop():
+            if cutter.stop():  # disarmed before the connection goes back to the pool
                 raise ReplyTimeout(f"the whole reply took longer than timeout={self.timeout:g}s")
             if decoder is not None and received and not decoder.eof:
                 raise ReplyProblem(f"the {coding} reply body ends early (truncated)")
         except (urllib3.exceptions.HTTPError, http.client.HTTPException, OSError, ValueError) as exc:
             raw.close()
-            if cutter.stop() or isinstance(exc, (urllib3.exceptions.ReadTimeoutError, TimeoutError)):
+            if cutter.cut or isinstance(exc, (urllib3.exceptions.ReadTimeoutError, TimeoutError)):
                 raise ReplyTimeout(f"the whole reply took longer than timeout={self.timeout:g}s") from None
             raise ReplyProblem(f"the reply could not be read: {self._short(exc)}") from None
         except (ReplyProblem, ReplyTooLarge):
-            cutter.stop()
             raw.close()
             raise
         stream.release_conn()

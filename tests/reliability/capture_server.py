@@ -42,6 +42,13 @@ def drip(size=40, interval=2.0):
     return [head(200, {"Content-Type": "application/json"}, size)] + [x for b in body for x in (bytes([b]), interval)]
 
 
+def drip_headers(interval=2.0):
+    """Status line and headers one byte every ``interval`` seconds: no single read waits long enough to time out."""
+    for byte in head(200, {"Content-Type": "application/json", "X-Pad": "y" * 8}, 2) + b"{}":
+        yield bytes([byte])
+        yield interval
+
+
 def oversized(size, chunk=1024 * 1024):
     """A JSON string reply of ``size`` bytes, made as it is sent (the server must not hold it all either)."""
     yield head(200, {"Content-Type": "application/json"}, size) + b'"'

@@ -201,16 +201,18 @@ def _measured(module, args, env=None):
     return outcome, elapsed, peak
 
 
-@pytest.mark.parametrize("method", ["GET", "POST"])
-def test_a_dripping_reply_is_bounded_by_timeout(method):
+@pytest.mark.parametrize("method,part", [("GET", "body"), ("POST", "body"), ("GET", "headers")])
+def test_a_dripping_reply_is_bounded_by_timeout(method, part):
     """One byte every 2 s, timeout 3: about 3 s, not one timeout per byte."""
-    with cap.CaptureServer(lambda request: cap.drip(40, 2.0)) as server:
+    steps = (lambda request: cap.drip(40, 2.0)) if part == "body" else (lambda request: cap.drip_headers(2.0))
+    with cap.CaptureServer(steps) as server:
         outcome, elapsed, _peak = _measured("api", _site(server.url, path="/rest/api/2/myself", method=method,
                                                          timeout=3, max_retries=0, **ALICE))
     assert not has_traceback(outcome) and outcome.failed, outcome.result
     assert "timed out" in outcome.msg and "timeout=3" in outcome.msg, outcome.msg
     assert elapsed < 4.5, f"took {elapsed:.1f}s"
-    REPORT.add("hostile", case=f"reply dripping 1 byte / 2 s, timeout 3 ({method})", figure=f"failed in {elapsed:.1f}s")
+    REPORT.add("hostile", case=f"reply {part} dripping 1 byte / 2 s, timeout 3 ({method})",
+               figure=f"failed in {elapsed:.1f}s")
 
 
 @pytest.mark.parametrize("name,steps", [("100 MB reply", lambda r: cap.oversized(100 * 1024 * 1024)),
