@@ -10,6 +10,11 @@ options:
     description:
       - Base URL of the Jira site, for example V(https://jira.example.com) (Server / Data Center) or
         V(https://your-site.atlassian.net) (Cloud). Paths given to modules are joined to it.
+      - Credentials are sent only to the scheme, host and port of O(url), O(api_url) and O(auth_url); a request to
+        any other host is refused before it is sent.
+      - A base URL must be V(http) or V(https) with a host name (at most 253 characters), no user name or password
+        (use O(username) and O(password)), no query string and no fragment.
+      - Plain V(http://) to a host that is not loopback, with credentials, gives a warning, since they travel unencrypted.
       - When omitted and O(cloud_id) is set, site paths go through the cloud gateway
         C({api_url}/ex/jira/{cloud_id}).
       - If not set, the environment variable E(JIRA_URL) is used.
@@ -35,13 +40,17 @@ options:
     type: str
   timeout:
     description:
-      - Seconds to wait for the server to connect and to answer each request.
+      - Seconds one attempt of a request may take, from sending it to the last byte of the reply (a server that
+        sends its reply slowly, byte by byte, is cut off at this point too). Retries each get their own.
+      - A finite number above 0 and at most V(3600).
       - If not set, the environment variable E(JIRA_TIMEOUT) is used.
     type: float
     default: 30
   validate_certs:
     description:
       - Verify the server's TLS certificate. Leave it on; use O(ca_path) for private CAs.
+      - V(false) gives a warning on every task, because anyone on the network path can then impersonate the server
+        and read the credentials.
       - If not set, the environment variable E(JIRA_VALIDATE_CERTS) is used.
     type: bool
     default: true
@@ -52,7 +61,9 @@ options:
     type: path
   max_retries:
     description:
-      - How many times a request is retried after HTTP 429, 502, 503, 504, a timeout or a dropped connection.
+      - How many times a request is retried after HTTP 429, 502, 503, 504, a timeout or a dropped connection, and
+        after a reply that cannot be read (a corrupt gzip body, a truncated body, a bad chunk length) when the
+        request is idempotent. From V(0) to V(100).
       - Waits grow exponentially with full jitter; a C(Retry-After) header is honoured as the minimum wait, and
         without it Jira Cloud's C(X-RateLimit-Reset) (ISO 8601) is. Errors of HTTP 429 name the C(RateLimit-Reason).
       - If not set, the environment variable E(JIRA_MAX_RETRIES) is used.
@@ -62,9 +73,22 @@ options:
     description:
       - Total seconds one request may take including all retries and waits. A wait that would cross the budget
         is not started; the task fails at once with a message saying how long the server asked to wait.
+      - A finite number from V(0) to V(86400).
       - A rate limit that resets later than the budget allows (Jira Cloud's hourly quota) fails at once, without
         sleeping, with the reset time (UTC and seconds from now) and the O(retry_budget) that would wait for it.
       - If not set, the environment variable E(JIRA_RETRY_BUDGET) is used.
     type: float
     default: 120
+  max_response_size:
+    description:
+      - Largest reply body, in bytes after decompression, that is read; a larger one fails the task with a message
+        naming this option (nothing past the limit is kept in memory, so a gzip bomb cannot exhaust it).
+      - When not set, 8 MiB (V(8388608)), far above Jira's REST replies (a page of 1,000 issues with all fields is a
+        few MB); 32 MiB for the DevOps bulk modules (M(jiraops.integration.build_info),
+        M(jiraops.integration.deployment_info), M(jiraops.integration.devinfo),
+        M(jiraops.integration.feature_flag)), whose replies list every entity sent with its errors.
+      - At most 1 GiB.
+      - If not set, the environment variable E(JIRA_MAX_RESPONSE_SIZE) is used.
+    type: int
+    version_added: 0.1.0
 """

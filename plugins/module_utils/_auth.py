@@ -22,6 +22,8 @@ class AuthMethod:
     secret_options = ()
     # For error messages: a short human phrase.
     description = ""
+    # The option named when the Authorization header this method builds cannot be sent (a newline in a token).
+    header_option = "auth_method"
 
     def __init__(self, params):
         self.params = params
@@ -67,10 +69,21 @@ class BasicAuth(AuthMethod):
     secret_options = ("password",)
     description = "basic auth (username + password or Atlassian API token)"
 
+    header_option = "password"
+
+    def _pair(self):
+        return f"{self.params['username']}:{self.params['password']}"
+
     def apply(self, request):
-        raw = f"{self.params['username']}:{self.params['password']}".encode("utf-8")
-        request.headers["Authorization"] = "Basic " + base64.b64encode(raw).decode("ascii")
+        request.headers["Authorization"] = "Basic " + base64.b64encode(self._pair().encode("utf-8")).decode("ascii")
         return request
+
+    def secrets(self):
+        """The password, and the base64 ``user:password`` a server may echo from the Authorization header."""
+        out = super().secrets()
+        if self.params.get("username") and self.params.get("password"):
+            out.append(base64.b64encode(self._pair().encode("utf-8")).decode("ascii"))
+        return out
 
 
 class BearerAuth(AuthMethod):
@@ -79,6 +92,7 @@ class BearerAuth(AuthMethod):
     required_options = ("token",)
     secret_options = ("token",)
     description = "bearer token (Data Center personal access token or OAuth 2.0 access token)"
+    header_option = "token"
 
     def apply(self, request):
         request.headers["Authorization"] = "Bearer " + self.params["token"]

@@ -2,9 +2,15 @@
 """One base class for every module that talks to Jira: shared options, the client, one error path."""
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.jiraops.integration.plugins.module_utils._client import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
+from ansible_collections.jiraops.integration.plugins.module_utils._client import (
+    BULK_MAX_RESPONSE_SIZE,
+    HAS_REQUESTS,
+    REQUESTS_IMPORT_ERROR,
+)
 from ansible_collections.jiraops.integration.plugins.module_utils._errors import JiraError
 from ansible_collections.jiraops.integration.plugins.module_utils._options import (
     auth_option_names,
@@ -31,6 +37,8 @@ class JiraModuleBase:
         auth_names = auth_option_names()
         self._own_options = [name for name in (argument_spec or {}) if name in auth_names]
         self._summaries = {}
+        # The DevOps bulk modules (the ones sending in parallel) get replies that list every entity they sent.
+        self._reply_limit = BULK_MAX_RESPONSE_SIZE if "parallel_requests" in (argument_spec or {}) else None
 
     def summarise_option(self, name, count):
         """Echo list option ``name`` in ``invocation.module_args`` as ``<count name>`` when it holds many entities.
@@ -61,7 +69,8 @@ class JiraModuleBase:
     @property
     def client(self):
         if self._client is None:
-            self.use_client(build_client(self.connection_params(), log=self.debug_log()))
+            self.use_client(build_client(self.connection_params(), log=self.debug_log(),
+                                         default_max_response_size=self._reply_limit))
         return self._client
 
     def debug_log(self):
@@ -74,10 +83,24 @@ class JiraModuleBase:
         self._client = client
         for secret in client.redactor.secrets:
             self.no_log_values.add(secret)
+        for warning in client.warnings:
+            self.warn(warning)
         return client
+
+    def _mask_url_passwords(self):
+        """A password written into a URL option is refused, but Ansible would still echo the option back."""
+        for value in self.params.values():
+            if isinstance(value, str) and "@" in value and "://" in value:
+                try:
+                    password = urlsplit(value).password
+                except ValueError:
+                    password = None
+                if password:
+                    self.no_log_values.add(password)
 
     def fail_from(self, exc, **extra):
         """Turn a JiraError into fail_json; the message and details are already free of secrets."""
+        self._mask_url_passwords()
         result = exc.details()
         result.update(extra)
         redactor = self._client.redactor if self._client else None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import quote, urlsplit
 
-from ansible_collections.jiraops.integration.plugins.module_utils._errors import OptionError
+from ansible_collections.jiraops.integration.plugins.module_utils._errors import JiraError, OptionError
 
 API = "/rest/oauth2/latest/client"
 SCOPES = ("READ", "WRITE", "ADMIN", "SYSTEM_ADMIN")
@@ -43,7 +43,15 @@ class ClientManager:
 
     def find(self, name):
         resp = self.client.request("GET", API)
-        found = [c for c in (resp.json or []) if c.get("name") == name]
+        if not isinstance(resp.json, list):
+            # An HTML login page or a proxy's error page with HTTP 200 would otherwise read as "no clients yet".
+            got = "an empty reply" if not resp.body else (
+                f"JSON {type(resp.json).__name__}" if resp.json is not None else
+                f"{resp.headers.get('Content-Type') or 'a reply'} that is not JSON")
+            raise JiraError(f"answered with {got} where the list of OAuth 2.0 clients was expected; check that url "
+                            "is the Jira Data Center site (8.22 or later) and not a proxy or login page",
+                            method="GET", path=resp.path, status=resp.status)
+        found = [c for c in resp.json if isinstance(c, dict) and c.get("name") == name]
         if len(found) > 1:
             ids = ", ".join(str(c.get("clientId")) for c in found)
             raise OptionError("name", f"{len(found)} OAuth 2.0 clients are named {name!r} (client ids {ids}); "

@@ -5,7 +5,9 @@ Modules (through JiraModule) and lookup plugins both use this, so an option beha
 """
 from __future__ import annotations
 
+import math
 import os
+from urllib.parse import urlsplit
 
 from ansible.module_utils.basic import env_fallback
 
@@ -19,7 +21,9 @@ from ansible_collections.jiraops.integration.plugins.module_utils._auth_oauth2 i
 from ansible_collections.jiraops.integration.plugins.module_utils._client import (
     DEFAULT_API_URL,
     DEFAULT_AUTH_URL,
+    DEFAULT_MAX_RESPONSE_SIZE,
     JiraClient,
+    is_loopback,
 )
 from ansible_collections.jiraops.integration.plugins.module_utils._errors import OptionError
 from ansible_collections.jiraops.integration.plugins.module_utils._io import read_regular_file
@@ -49,7 +53,18 @@ CONNECTION_OPTIONS = {
     "ca_path": {"type": "path", "fallback": _env("JIRA_CA_PATH")},
     "max_retries": {"type": "int", "fallback": _env("JIRA_MAX_RETRIES"), "default": 5},
     "retry_budget": {"type": "float", "fallback": _env("JIRA_RETRY_BUDGET"), "default": 120},
+    # No default here: the client's (8 MiB), or a larger one for the DevOps bulk modules (JiraModuleBase).
+    "max_response_size": {"type": "int", "fallback": _env("JIRA_MAX_RESPONSE_SIZE")},
 }
+
+# Bounds that keep a typo (1e308, a missing unit) from turning into a task that never ends.
+MAX_TIMEOUT = 3600.0
+MAX_RETRY_BUDGET = 86400.0
+MAX_RETRIES = 100
+MAX_RESPONSE_SIZE_LIMIT = 1024 * 1024 * 1024
+# Options whose values are credentials sent to Jira (for the plain-http warning).
+CREDENTIAL_OPTIONS = ("password", "token", "client_secret", "refresh_token", "private_key", "private_key_path",
+                      "access_token")
 
 AUTH_OPTIONS = {
     "auth_method": {"type": "str", "fallback": _env("JIRA_AUTH_METHOD"), "default": "auto"},
@@ -99,13 +114,54 @@ def check_ca_path(path):
         raise OptionError("ca_path", f"{path} contains no PEM certificate (-----BEGIN CERTIFICATE-----)")
 
 
-def build_client(params, log=None, **overrides):
-    """A JiraClient from validated option values; raises OptionError naming the bad option."""
+def check_number(option, value, low, high, low_ok=True):
+    """A finite number within [low, high] (``low`` itself excluded unless ``low_ok``), naming the option if not."""
+    if value is None:
+        return
+    if not math.isfinite(value):
+        raise OptionError(option, f"must be a finite number, got {value}")
+    if value < low or (value == low and not low_ok) or value > high:
+        floor = f"{'at least' if low_ok else 'more than'} {low:.15g}"
+        raise OptionError(option, f"must be {floor} and at most {high:.15g}, got {value:.15g}")
+
+
+def check_limits(params):
     timeout = params.get("timeout")
     if timeout is not None and timeout <= 0:
         raise OptionError("timeout", f"must be a positive number of seconds, got {timeout}")
+    check_number("timeout", timeout, 0, MAX_TIMEOUT, low_ok=False)
     if (params.get("max_retries") or 0) < 0:
         raise OptionError("max_retries", "must be 0 or more")
+    check_number("max_retries", params.get("max_retries"), 0, MAX_RETRIES)
+    check_number("retry_budget", params.get("retry_budget"), 0, MAX_RETRY_BUDGET)
+    size = params.get("max_response_size")
+    if size is not None and size <= 0:
+        raise OptionError("max_response_size", f"must be a positive number of bytes, got {size}")
+    check_number("max_response_size", size, 1, MAX_RESPONSE_SIZE_LIMIT)
+
+
+def insecure_warnings(params, client):
+    """One warning per insecure setting, saying what it exposes (shown once per task)."""
+    out = []
+    if client.session.verify is False:
+        out.append("validate_certs=false: TLS certificates are not verified, so anyone on the network path can "
+                   "impersonate the Jira host and read the credentials and data sent to it; use ca_path for a "
+                   "private CA instead")
+    has_credentials = any(params.get(o) for o in CREDENTIAL_OPTIONS) or getattr(client.auth, "name", "none") != "none"
+    plain = [f"{name}={urlsplit(value).hostname}" for name, value in
+             (("url", client.url), ("api_url", client.api_url), ("auth_url", client.auth_url))
+             if value and value.startswith("http://") and not is_loopback(urlsplit(value).hostname or "")]
+    if has_credentials and plain:
+        out.append(f"plain http:// to a host that is not loopback ({', '.join(plain)}): the credentials (password, "
+                   "tokens, client secret or signatures) and every request and reply travel unencrypted and can "
+                   "be read or replayed on the network; use https://")
+    return out
+
+
+def build_client(params, log=None, **overrides):
+    """A JiraClient from validated option values; raises OptionError naming the bad option."""
+    check_limits(params)
+    timeout = params.get("timeout")
     check_ca_path(params.get("ca_path"))
     # A caller that signs differently (the OAuth 1.0a token dance) passes its own auth method.
     auth = overrides.pop("auth", None) or select_auth(params)
@@ -123,6 +179,11 @@ def build_client(params, log=None, **overrides):
         retry_budget=params.get("retry_budget", 120),
         redactor=redactor,
         log=log,
+        max_response_size=params.get("max_response_size") or overrides.pop("default_max_response_size", None)
+        or DEFAULT_MAX_RESPONSE_SIZE,
     )
+    overrides.pop("default_max_response_size", None)
     kwargs.update(overrides)
-    return JiraClient(**kwargs)
+    client = JiraClient(**kwargs)
+    client.warnings = insecure_warnings(params, client)
+    return client

@@ -6,7 +6,9 @@ header, a cookie) are unknown to it; this helper is the single place that strips
 """
 from __future__ import annotations
 
+import json
 import re
+from urllib.parse import quote, quote_plus
 
 MASK = "********"
 
@@ -51,6 +53,22 @@ _AUTH_IN_TEXT = re.compile(
 )
 
 
+def encoded_forms(value):
+    """A secret as a server may echo it back: plain, JSON-escaped (ASCII or not), and URL-encoded (path or form)."""
+    forms = {
+        value,
+        json.dumps(value)[1:-1],
+        json.dumps(value, ensure_ascii=False)[1:-1],
+        quote(value),
+        quote(value, safe=""),
+        quote_plus(value),
+        quote_plus(value, safe="/"),
+    }
+    # Lower-case percent escapes are as valid as upper-case ones (RFC 3986 2.1).
+    forms |= {re.sub(r"%[0-9A-F]{2}", lambda m: m.group(0).lower(), form) for form in forms}
+    return {form for form in forms if len(form) >= 4}
+
+
 class Redactor:
     """Masks known secret values anywhere in a nested structure."""
 
@@ -62,7 +80,7 @@ class Redactor:
     def add(self, value):
         # Very short values would mask innocent text everywhere; Ansible uses the same cut-off idea.
         if isinstance(value, str) and len(value) >= 4:
-            self._secrets.add(value)
+            self._secrets.update(encoded_forms(value))
 
     @property
     def secrets(self):

@@ -33,7 +33,11 @@ options:
     choices: [GET, HEAD, POST, PUT, PATCH, DELETE]
   path:
     description:
-      - Path joined to O(url), for example V(/rest/api/2/issue/JJ-2). A full URL is used as it is.
+      - Path joined to O(url), for example V(/rest/api/2/issue/JJ-2). Anything that is not a full URL is a path
+        joined to the base, also when it looks like a URL after the first slash (V(/http://host/x), V(//host/x)).
+      - A full URL (V(https://...)) is used only when its scheme, host and port are those of O(url), O(api_url) or
+        O(auth_url); any other host is refused before anything is sent, so credentials never reach it. A URL with a
+        user name or password in it is refused.
       - With O(cloud_id) and no O(url), joined to C({api_url}/ex/jira/{cloud_id}).
       - Exactly one of O(path) and O(api_path) is required.
     type: str
@@ -152,6 +156,8 @@ def run(module):
         raise OptionError("api_path" if p["api_path"] else "path", f"{path!r} must start with '/' or be a full URL")
     client = module.client
     url = client.url_for(path, base)
+    # Before check mode returns too: a URL outside the configured hosts is wrong whatever the mode.
+    client.check_target(url, "api_path" if p["api_path"] else "path")
     if module.check_mode and method not in READ_ONLY:
         return {"changed": True, "status": None, "json": None, "headers": {}, "url": url, "retries": 0,
                 "msg": f"check mode: would send {method} {url}"}

@@ -249,7 +249,7 @@ def load_cases(kind):
 
 class Report:
     def __init__(self):
-        self.rows = {"faults": [], "bad_input": [], "secrets": [], "tls": []}
+        self.rows = {"faults": [], "bad_input": [], "secrets": [], "tls": [], "hostile": []}
         self.uncovered = []  # Jira modules without a fault target
 
     def add(self, section, **row):
@@ -303,6 +303,11 @@ class Report:
                     "|---|---|---|---|---|"]
             for r in secrets:
                 out.append(f"| {r['scenario']} | {r['tasks']} | {r['bytes']} | {r['secrets']} | {r['leaks']} |")
+            out.append("")
+        hostile = self.rows["hostile"]
+        if hostile:
+            out += ["## Hostile hosts and replies (capture server on loopback)", "", "| case | figure |", "|---|---|"]
+            out += [f"| {r['case']} | {r['figure']} |" for r in hostile]
             out.append("")
         tls = self.rows["tls"]
         if tls:

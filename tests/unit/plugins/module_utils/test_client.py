@@ -291,3 +291,45 @@ def test_more_connections_than_requests_keeps_by_default(emulator, caplog):
     other = client(emulator)
     assert _together(16, lambda: other.get("/rest/api/2/myself").status) == [200] * 16
     assert [r for r in caplog.records if "pool is full" in r.getMessage()]
+
+
+def test_credentials_never_leave_the_configured_hosts(emulator):
+    """Every module's requests go through here: a URL of another host is refused before any token is minted."""
+    c = client(emulator, username=None, password=None, client_id="emu-2lo-client-0001",
+               client_secret="emu-2lo-secret-0001-do-not-share", cloud_id="11111111-2222-3333-4444-555555555555")
+    for url in ("http://127.0.0.1:1/x", "http://localhost" + emulator.url[len("http://127.0.0.1"):] + "/x",
+                "https://" + emulator.url.split("://")[1] + "/x"):
+        with pytest.raises(OptionError) as err:
+            c.get(url)
+        assert err.value.option == "path" and "not sent" in str(err.value)
+    assert emulator.requests() == []
+
+
+def test_paths_are_joined_to_the_base_never_parsed_as_urls(emulator):
+    c = client(emulator)
+    for path in ("/http://other.example.com/x", "//other.example.com/x", "/https:/other.example.com/x"):
+        assert c.url_for(path).startswith(emulator.url + "/"), path
+    assert c.url_for(emulator.url + "/rest") == emulator.url + "/rest"
+
+
+def test_base_url_checks_name_the_option_and_hide_passwords(emulator):
+    for url, words in (("https://u:topsecret@jira.example.com", "user name or password"),
+                       ("https://jira.example.com?a=1", "query string"), ("http://[::1", "parsed"),
+                       ("https://" + "h" * 300, "at most 253"), ("https://jira.example.com:0", "port 0")):
+        with pytest.raises(OptionError) as err:
+            client(emulator, url=url)
+        assert err.value.option == "url" and words in str(err.value) and "topsecret" not in str(err.value)
+
+
+def test_replies_past_max_response_size_fail_naming_it(emulator):
+    with pytest.raises(JiraError) as err:
+        client(emulator, max_response_size=100).get("/rest/api/2/issue/JJ-2")
+    assert "max_response_size=100 " in str(err.value) and err.value.retries == 0
+    assert len(emulator.requests("/rest/api/2/issue/JJ-2")) == 1, "a reply too large is not asked for again"
+
+
+def test_auth_header_values_are_checked_before_sending(emulator):
+    with pytest.raises(OptionError) as err:
+        client(emulator, username=None, password=None, token="abcdefgh\n").get("/rest/api/2/myself")
+    assert err.value.option == "token" and "abcdefgh" not in str(err.value)
+    assert emulator.requests() == []

@@ -36,3 +36,24 @@ def test_oauth1_header_in_text():
 def test_plain_words_after_scheme_names_are_kept():
     text = "check the credentials (username/password, token, or OAuth settings); Basic auth failed"
     assert Redactor().text(text) == text
+
+
+def test_secrets_are_masked_in_their_escaped_and_encoded_forms():
+    import json  # pylint: disable=import-outside-toplevel
+    from urllib.parse import quote, quote_plus  # pylint: disable=import-outside-toplevel
+
+    secret = 'a"b\\c/d+e&f=g h\u00fc'
+    r = Redactor([secret])
+    for form in (json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1], quote(secret),
+                 quote(secret, safe=""), quote_plus(secret), quote(secret, safe="").lower()):
+        assert r.text(f"echo: {form} end") == f"echo: {MASK} end", form
+
+
+def test_basic_auth_secrets_include_the_encoded_pair():
+    import base64  # pylint: disable=import-outside-toplevel
+
+    from ansible_collections.jiraops.integration.plugins.module_utils._auth import BasicAuth  # pylint: disable=import-outside-toplevel
+
+    auth = BasicAuth({"username": "alice", "password": "pw-0123"})
+    pair = base64.b64encode(b"alice:pw-0123").decode()
+    assert Redactor(auth.secrets()).text(f"got {pair}") == f"got {MASK}"
