@@ -27,6 +27,7 @@
 #                             (ansible-test needs the real ansible_collections/NS/NAME layout; symlinks don't work).
 #                             The copy gets its own empty `git init` (see below); run ansible-test from inside it.
 #   jiraops_log MSG...        print "[jiraops] MSG" to stderr
+#   jiraops_junit_counts PYTHON FILE   print "PASSED FAILED" from a pytest --junitxml file ("0 1" if unreadable)
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 VENV="$REPO/.venv"
@@ -86,4 +87,19 @@ build_collection_tree() {
     ANSIBLE_COLLECTIONS_PATH="$root"
     COLLECTION_DIR="$dest"
     export ANSIBLE_COLLECTIONS_PATH COLLECTION_DIR
+}
+
+jiraops_junit_counts() {
+    "$1" - "$2" <<'PY'
+import sys, xml.etree.ElementTree as ET
+try:
+    root = ET.parse(sys.argv[1]).getroot()
+except Exception:
+    print(0, 1); sys.exit()
+suites = [root] if root.tag == "testsuite" else list(root)
+t = sum(int(s.get("tests", 0)) for s in suites)
+bad = sum(int(s.get("failures", 0)) + int(s.get("errors", 0)) for s in suites)
+skip = sum(int(s.get("skipped", 0)) for s in suites)
+print(t - bad - skip, bad)
+PY
 }

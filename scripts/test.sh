@@ -2,10 +2,11 @@
 # scripts/test.sh -- run every test of the collection on this machine; .ci/run calls it.
 #
 #   scripts/test.sh            everything: pytest (unit + functional, emulator over real HTTP),
-#                              ansible-test integration (playbooks against the emulator), the roles' Molecule
-#                              scenarios (scripts/molecule.sh), sanity, ansible-lint,
+#                              ansible-test integration (playbooks against the emulator), the unit tests
+#                              and targets again on ansible-core 2.16 / Python 3.11 (scripts/test-ansible-2.16.sh),
+#                              the roles' Molecule scenarios (scripts/molecule.sh), sanity, ansible-lint,
 #                              docs-lint (antsibull-docs + antsibull-changelog lint)
-#   scripts/test.sh --quick    pytest and integration only (for iterating; no Molecule)
+#   scripts/test.sh --quick    pytest and integration only (for iterating; no ansible-core 2.16, no Molecule)
 #   PYTEST_ARGS="-k client" scripts/test.sh --quick
 #
 # Sets up .venv itself (scripts/setup.sh), copies the collection into .build/collections/ansible_collections/...
@@ -40,19 +41,7 @@ set +e
     "$VENV/bin/python" -m pytest -c tests/pytest.ini tests -q -p no:cacheprovider --junitxml="$junit" "${pytest_args[@]}")
 rc=$?
 set -e
-read -r p f < <("$VENV/bin/python" - "$junit" <<'PY'
-import sys, xml.etree.ElementTree as ET
-try:
-    root = ET.parse(sys.argv[1]).getroot()
-except Exception:
-    print(0, 1); sys.exit()
-suites = [root] if root.tag == "testsuite" else list(root)
-t = sum(int(s.get("tests", 0)) for s in suites)
-bad = sum(int(s.get("failures", 0)) + int(s.get("errors", 0)) for s in suites)
-skip = sum(int(s.get("skipped", 0)) for s in suites)
-print(t - bad - skip, bad)
-PY
-)
+read -r p f < <(jiraops_junit_counts "$VENV/bin/python" "$junit")
 if [[ $rc -ne 0 && $f -eq 0 ]]; then f=1; fi
 record pytest "$p" "$f" $((SECONDS - start))
 
@@ -68,20 +57,33 @@ set -e
 emulator_stop
 if [[ $rc -eq 0 ]]; then record integration "$targets" 0 $((SECONDS - start)); else record integration 0 1 $((SECONDS - start)); fi
 
-# 3. Molecule: one scenario per role against its own emulator (scripts/molecule.sh), each counted.
-if [[ $quick -eq 0 ]]; then
-    start=$SECONDS
+# A stage run by its own script, whose last line "<label>: N passed, N failed" (or "<label>: skipped (why)") counts.
+run_counted() {  # run_counted LABEL SCRIPT LOG
+    local start=$SECONDS rc line p f
     set +e
-    bash "$REPO/scripts/molecule.sh" 2>&1 | tee "$BUILD_DIR/molecule.log"
+    bash "$REPO/scripts/$2" 2>&1 | tee "$BUILD_DIR/$3"
     rc=${PIPESTATUS[0]}
     set -e
-    read -r p f < <(sed -n 's/^molecule: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$BUILD_DIR/molecule.log" | tail -n 1)
+    line="$(grep "^$1: " "$BUILD_DIR/$3" | tail -n 1)"
+    if [[ "$line" == "$1: skipped"* ]]; then
+        summary+=("$(printf '%-22s %s %5ss' "$1" "${line#"$1": }" $((SECONDS - start)))")
+        return
+    fi
+    read -r p f < <(sed -n "s/^$1: \([0-9]*\) passed, \([0-9]*\) failed\$/\1 \2/p" <<<"$line")
     p=${p:-0} f=${f:-0}
     if [[ $rc -ne 0 && $f -eq 0 ]]; then f=1; fi
-    record molecule "$p" "$f" $((SECONDS - start))
+    record "$1" "$p" "$f" $((SECONDS - start))
+}
+
+# 3. The unit tests and integration targets again on ansible-core 2.16 (Python 3.11), the oldest core that
+#    requires_ansible admits (scripts/test-ansible-2.16.sh); skipped, saying why, only without such a Python.
+# 4. Molecule: one scenario per role against its own emulator (scripts/molecule.sh), each counted.
+if [[ $quick -eq 0 ]]; then
+    run_counted "ansible-core 2.16" test-ansible-2.16.sh ansible-2.16.log
+    run_counted molecule molecule.sh molecule.log
 fi
 
-# 4. Static checks.
+# 5. Static checks.
 if [[ $quick -eq 0 ]]; then
     for check in sanity lint docs-lint; do
         start=$SECONDS

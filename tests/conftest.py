@@ -5,7 +5,7 @@ import io
 import json
 import os
 import sys
-from contextlib import redirect_stdout
+from contextlib import contextmanager, redirect_stdout
 
 import pytest
 
@@ -82,10 +82,24 @@ class ModuleResult(dict):
         return bool(self.get("failed"))
 
 
+@contextmanager
+def _module_args_before_2_19(args):
+    """ansible-core < 2.19 has no ansible.module_utils.testing: AnsibleModule reads basic._ANSIBLE_ARGS instead."""
+    from ansible.module_utils import basic  # pylint: disable=import-outside-toplevel
+    saved = basic._ANSIBLE_ARGS  # pylint: disable=protected-access
+    basic._ANSIBLE_ARGS = json.dumps({"ANSIBLE_MODULE_ARGS": args}).encode()  # pylint: disable=protected-access
+    try:
+        yield
+    finally:
+        basic._ANSIBLE_ARGS = saved  # pylint: disable=protected-access
+
+
 def run_module_inprocess(module, args, check_mode=False, diff=False):
     """Run a collection module's main() in-process and return its JSON result (real code, real HTTP)."""
-    from ansible.module_utils.testing import patch_module_args  # pylint: disable=import-outside-toplevel
-
+    try:
+        from ansible.module_utils.testing import patch_module_args  # pylint: disable=import-outside-toplevel
+    except ImportError:  # ansible-core < 2.19
+        patch_module_args = _module_args_before_2_19
     from ansible.module_utils.common import warnings  # pylint: disable=import-outside-toplevel
 
     # In-process runs share AnsibleModule's global warning lists; each run starts with empty ones.
@@ -93,8 +107,6 @@ def run_module_inprocess(module, args, check_mode=False, diff=False):
         store = getattr(warnings, name, None)
         if store is not None:
             store.clear()
-    from ansible.module_utils import _internal  # pylint: disable=import-outside-toplevel
-
     args = dict(args)
     args["_ansible_check_mode"] = check_mode
     args["_ansible_diff"] = diff
@@ -102,8 +114,13 @@ def run_module_inprocess(module, args, check_mode=False, diff=False):
     out = io.StringIO()
     # Once a test imports controller code (a filter or lookup plugin), ansible-core marks the whole process as the
     # controller and module warnings go to the display instead of the result; a module runs as on a target.
-    was_controller = _internal.is_controller
-    _internal.is_controller = False
+    try:
+        from ansible.module_utils import _internal  # pylint: disable=import-outside-toplevel
+    except ImportError:  # ansible-core < 2.19 has no such mark
+        _internal = None
+    was_controller = getattr(_internal, "is_controller", False)
+    if _internal:
+        _internal.is_controller = False
     try:
         with patch_module_args(args), redirect_stdout(out):
             try:
@@ -111,7 +128,8 @@ def run_module_inprocess(module, args, check_mode=False, diff=False):
             except SystemExit:
                 pass
     finally:
-        _internal.is_controller = was_controller
+        if _internal:
+            _internal.is_controller = was_controller
     text = out.getvalue()
     start = text.find("{")
     return ModuleResult(json.loads(text[start:]))

@@ -99,7 +99,7 @@ class BearerAuth(AuthMethod):
         return request
 
 
-# Order matters for nothing but error messages; later issues register more methods here.
+# Order matters for nothing but error messages; the OAuth methods add themselves with register().
 AUTH_METHODS = {cls.name: cls for cls in (NoAuth, BasicAuth, BearerAuth)}
 
 

@@ -30,10 +30,11 @@ except ImportError as exc:  # pragma: no cover - exercised only without requests
 from ansible_collections.jiraops.integration.plugins.module_utils._errors import JiraError, OptionError
 from ansible_collections.jiraops.integration.plugins.module_utils._redact import Redactor
 from ansible_collections.jiraops.integration.plugins.module_utils._retry import RETRY_STATUSES, RetryPolicy
+from ansible_collections.jiraops.integration.plugins.module_utils._version import COLLECTION_VERSION
 
 DEFAULT_API_URL = "https://api.atlassian.com"
 DEFAULT_AUTH_URL = "https://auth.atlassian.com"
-USER_AGENT = "jiraops.integration/0.1.0"
+USER_AGENT = f"jiraops.integration/{COLLECTION_VERSION}"
 # Methods that may be sent twice without doing anything twice (RFC 9110, 9.2.2).
 IDEMPOTENT_METHODS = frozenset(("GET", "HEAD", "OPTIONS", "PUT", "DELETE"))
 # Replies whose Retry-After pauses every request of the client, not only the one that got it.

@@ -4,7 +4,7 @@ Each definition is checked against the rules AWX applies when a custom credentia
 injector schema, templates that only use defined fields), its env injector is rendered the way AWX renders it at
 job launch (Jinja sandbox, unset fields render empty), and a real module run (``ansible localhost -m
 jiraops.integration.api``) gets ONLY those variables: it must reach the emulator as the expected user.
-Types whose auth method is not merged yet are skipped until its options exist in _options.py.
+A type whose options are missing from _options.py fails: the collection no longer reads what AWX injects.
 """
 from __future__ import annotations
 
@@ -99,11 +99,11 @@ def option_env_vars():
     return out
 
 
-def pending(options):
-    """Skip reason while one of ``options`` is not in plugins/module_utils/_options.py yet."""
+def absent_options(options):
+    """Why a run cannot work (None when it can): an option the credential type feeds is gone from _options.py."""
     from ansible_collections.jiraops.integration.plugins.module_utils import _options  # pylint: disable=import-outside-toplevel
     absent = [o for o in options if o not in _options.connection_argspec()]
-    return f"auth method not merged yet (no option {', '.join(absent)} in _options.py)" if absent else None
+    return f"no shared option {', '.join(absent)} in plugins/module_utils/_options.py" if absent else None
 
 
 FILES = sorted(os.path.basename(p) for p in glob.glob(os.path.join(TYPES_DIR, "*.yml")))
@@ -160,7 +160,7 @@ def _inputs_pat(emulator, tmp_path):
 
 
 def _inputs_2lo(emulator, tmp_path):
-    """OAuth credentials made through the OAuth 2.0 emulator feature's control API (issue 3)."""
+    """OAuth credentials made through the OAuth 2.0 emulator feature's control API."""
     secret = "awx-2lo-secret-" + uuid.uuid4().hex
     emulator.control("POST", "/oauth2/clients", json={"kind": "credentials", "client_id": "awx-2lo-client",
                                                       "client_secret": secret})
@@ -198,7 +198,7 @@ def _inputs_3lo(emulator, tmp_path):
 
 def _inputs_oauth1(emulator, tmp_path):
     """An application link with an incoming consumer (Jira's REST API, as admin) and alice's access token from an
-    independent requests-oauthlib dance approved through the OAuth 1.0a emulator feature (issue 6)."""
+    independent requests-oauthlib dance approved through the OAuth 1.0a emulator feature."""
     from oauthlib.oauth1 import SIGNATURE_RSA  # pylint: disable=import-outside-toplevel
     from requests_oauthlib import OAuth1Session  # pylint: disable=import-outside-toplevel
     from ansible_collections.jiraops.integration.plugins.module_utils import _keys  # pylint: disable=import-outside-toplevel
@@ -225,7 +225,7 @@ def _inputs_oauth1(emulator, tmp_path):
 
 
 RUNS = [
-    # credential type file, case, inputs builder, options that must exist (else: skip until merged)
+    # credential type file, case, inputs builder, options that must exist (else the run fails)
     ("jira_basic_pat.yml", "basic auth", _inputs_basic, ()),
     ("jira_basic_pat.yml", "personal access token", _inputs_pat, ()),
     ("jira_cloud_oauth_credentials.yml", "2LO client credentials", _inputs_2lo, ("client_id", "client_secret")),
@@ -237,9 +237,9 @@ RUNS = [
 
 @pytest.mark.parametrize("name, case, build, options", RUNS, ids=[f"{r[0]}: {r[1]}" for r in RUNS])
 def test_module_runs_with_only_the_injected_variables(name, case, build, options, emulator, tmp_path):
-    reason = pending(options)
+    reason = absent_options(options)
     if reason:
-        pytest.skip(reason)
+        pytest.fail(reason)
     ctype = load(name)
     inputs, (user, via) = build(emulator, tmp_path)
     env_from_awx = render_env(ctype, inputs)

@@ -3,6 +3,7 @@ and the changelog fragments are valid."""
 from __future__ import annotations
 
 import fnmatch
+import glob
 import json
 import os
 import subprocess
@@ -69,3 +70,39 @@ def test_changelog_fragments_lint(tmp_path):
     proc = ansible_run.run([ansible_run.tool("antsibull-changelog"), "lint"], env=env,
                            cwd=ansible_run.collection_dir())
     assert proc.returncode == 0 and not proc.stdout.strip(), proc.stdout + proc.stderr
+
+
+def _gitignored(root):
+    with open(os.path.join(root, ".gitignore"), encoding="utf-8") as handle:
+        return {line.strip().rstrip("/") for line in handle if line.strip() and not line.startswith("#")}
+
+
+def test_build_ignore_names_only_paths_that_exist_or_are_generated():
+    """A stale entry hides nothing today and may hide a real file tomorrow; generated paths are in .gitignore."""
+    root = ansible_run.collection_dir()
+    with open(os.path.join(root, "galaxy.yml"), encoding="utf-8") as handle:
+        entries = yaml.safe_load(handle)["build_ignore"]
+    assert len(entries) == len(set(entries)), f"repeated build_ignore entries: {entries}"
+    paths = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if d != ".git"]
+        paths += [os.path.relpath(os.path.join(dirpath, n), root) for n in dirnames + filenames]
+    generated = _gitignored(root)
+    stale = [e for e in entries if e != ".git" and e not in generated
+             and not any(fnmatch.fnmatch(p, e) for p in paths)]
+    assert not stale, f"build_ignore entries matching nothing (and not generated, see .gitignore): {stale}"
+
+
+def test_no_bugfix_fragments_before_the_first_release():
+    """Nothing is released yet, so there is nothing to fix: what users need to know is a minor change."""
+    root = ansible_run.collection_dir()
+    with open(os.path.join(root, "changelogs", "changelog.yaml"), encoding="utf-8") as handle:
+        released = (yaml.safe_load(handle) or {}).get("releases") or {}
+    if released:
+        return
+    with_fixes = []
+    for path in sorted(glob.glob(os.path.join(root, "changelogs", "fragments", "*.yml"))):
+        with open(path, encoding="utf-8") as handle:
+            if "bugfixes" in (yaml.safe_load(handle) or {}):
+                with_fixes.append(os.path.basename(path))
+    assert not with_fixes, f"bugfixes of unreleased code in {with_fixes}: fold them into minor_changes or drop them"

@@ -8,8 +8,8 @@ A module plugs in by adding a file ``tests/reliability/cases_<module>.py`` that 
   ``test_faults.FAULTS`` is injected into it through the emulator's control API);
 - ``SECRET_SCENARIOS``: a list of :class:`SecretScenario` (a playbook re-run at ``-vvvv`` with planted secrets).
 
-Every integration target under ``tests/integration/targets`` is a secrets scenario automatically. Rows whose module
-or option does not exist yet are skipped with the reason, and turn on by themselves once it lands.
+Every integration target under ``tests/integration/targets`` is a secrets scenario automatically. A row whose module
+or shared option does not exist fails (a renamed module must not turn its rows into silent skips).
 Each test records one row in :data:`REPORT`, written to ``.build/reliability.md`` (the README quotes it).
 """
 from __future__ import annotations
@@ -52,12 +52,12 @@ def option_exists(name):
 
 
 def missing_requirements(module=None, options=()):
-    """Why a row cannot run yet (None when it can)."""
+    """What a row names that the collection lacks (None when nothing); callers fail the row with it."""
     if module and not module_exists(module):
-        return f"module {module} not merged yet"
+        return f"no module {module} in plugins/modules (renamed or removed? fix the row)"
     absent = [o for o in options if not option_exists(o)]
     if absent:
-        return f"auth method not merged yet (no option {', '.join(absent)} in plugins/module_utils/_options.py)"
+        return f"no shared option {', '.join(absent)} in plugins/module_utils/_options.py (fix the row)"
     return None
 
 
@@ -190,7 +190,7 @@ class BadInput:
     match: str = ""
     setup: Optional[Callable[[Ctx], None]] = None
     env: dict = field(default_factory=dict)
-    requires: tuple = ()  # shared options that must exist (e.g. client_secret); skipped until they do
+    requires: tuple = ()  # shared options the row needs (e.g. client_secret); the row fails without them
     needs_non_root: bool = False  # permission bits do not stop root
 
 

@@ -102,7 +102,7 @@ def test_every_jira_module_has_a_fault_target():
 def test_fault(target, fault, emulator, tmp_path):
     reason = missing_requirements(target.module, target.requires)
     if reason:
-        pytest.skip(reason)
+        pytest.fail(reason)
     ctx = Ctx(tmp=str(tmp_path), url=emulator.url, emulator=emulator)
     items = [f"reliability {uuid.uuid4().hex[:12]}" for _exp in fault.expect]
     override = target.overrides.get(fault.id, {})
