@@ -57,7 +57,7 @@ options:
       - Path of the token store (a JSON file, 0600, shared with the modules; its directory must exist), or
         V(vault://<kv v2 mount>/<path>) for the store in Vault / OpenBao (see O(vault_url)).
       - Without it every lookup requests a new token, and a refresh token works only once.
-    type: path
+    type: str
     env:
       - name: JIRA_TOKEN_CACHE
   min_ttl:

@@ -142,9 +142,10 @@ class VaultTokenStore:
         return token
 
     def _call(self, method, path, json=None, expected=(200, 204), with_token=True, what=None):
+        headers = self._headers(with_token)  # a failed login explains itself
         try:
-            return self.client.request(method, path, json=json, headers=self._headers(with_token),
-                                       expected=expected, authenticate=False)
+            return self.client.request(method, path, json=json, headers=headers, expected=expected,
+                                       authenticate=False)
         except JiraError as exc:
             raise self._explain(exc, what or f"{method} {path}") from None
 
@@ -224,9 +225,10 @@ class VaultTokenStore:
 
     def _write(self, data, cas, what="write"):
         """CAS write; returns the new version, raises _Conflict when another writer came first."""
+        headers = self._headers()
         try:
             resp = self.client.request("POST", self.data_path, json={"options": {"cas": cas}, "data": data},
-                                       headers=self._headers(), expected=(200, 204), authenticate=False)
+                                       headers=headers, expected=(200, 204), authenticate=False)
         except JiraError as exc:
             if exc.status == 400 and any(CAS_MISMATCH in m for m in exc.messages):
                 raise _Conflict() from None
