@@ -98,6 +98,14 @@ class BaoServer:
         block = resp.json()["data"]
         return block["data"], block["metadata"]["version"]
 
+    def expire_access_tokens(self, location):
+        """Time passes between scheduled jobs: every stored access token is past its expiry (written by CAS)."""
+        data, version = self.kv(location)
+        for entry in data["entries"].values():
+            entry["expires_at"] = time.time() - 1
+        mount, _sep, path = location[len("vault://"):].partition("/")
+        self.api("POST", f"/v1/{mount}/data/{path}", json={"options": {"cas": version}, "data": data})
+
     def token_for(self, paths, name=None):
         """A token limited by a new policy to read/create/update ``paths`` (KV v2 data paths)."""
         name = name or "p-" + uuid.uuid4().hex[:8]
