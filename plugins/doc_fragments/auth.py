@@ -108,7 +108,7 @@ options:
         C(<token_cache>.lock), so all forks and tasks of a play share one token per credential.
       - Keep one file per user when several users authorize the same app.
       - V(vault://<kv v2 mount>/<path>) (for example V(vault://secret/jira/tokens/ci)) keeps the store in one
-        HashiCorp Vault / OpenBao KV version 2 secret instead (see O(vault_url)): for AWX container groups and
+        HashiCorp Vault / OpenBao KV version 2 secret instead (see O(vault_url)), for AWX container groups and
         several execution nodes, where a file does not outlive the job or is not shared.
       - The store is updated in check mode too when a token had to be obtained, since a rotated refresh token
         that was not kept would end the grant.

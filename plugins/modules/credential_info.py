@@ -7,13 +7,13 @@ module: credential_info
 short_description: Report when Jira credentials expire, and warn or fail before they do
 version_added: 0.1.0
 description:
-  - For every grant in an OAuth 2.0 token store (O(token_cache), a file or V(vault://<mount>/<path>)): the access
+  - For every grant in an OAuth 2.0 token store (O(token_cache), a file or V(vault://<mount>/<path>)), the access
     token's expiry, and for a user's Jira Cloud (3LO) grant the refresh token's last use with Atlassian's 90-day
     inactivity limit and the 365-day absolute limit counted from the user's authorization.
-  - For every OAuth 1.0a token store of the M(jiraops.integration.oauth1_token) module in O(oauth1_token_stores):
+  - For every OAuth 1.0a token store of the M(jiraops.integration.oauth1_token) module in O(oauth1_token_stores),
     the access token's age and expiry (Jira issues them for 5 years).
-  - For the Jira Data Center personal access tokens named in O(pat_names): what Jira lists for the caller
-    (C(GET /rest/pat/latest/tokens)): creation and expiry.
+  - For the Jira Data Center personal access tokens named in O(pat_names), what Jira lists for the caller
+    (C(GET /rest/pat/latest/tokens)), creation and expiry.
   - With O(warn_days) it warns about every credential with that many days or fewer left; with O(fail_days) the task
     fails, so that a weekly schedule alerts before an integration stops.
   - It only reads: no token is requested or refreshed, and nothing is written. No token or secret is returned.
@@ -34,7 +34,7 @@ attributes:
     support: none
 options:
   oauth1_token_stores:
-    description: Token store files of the M(jiraops.integration.oauth1_token) module (O(oauth1_token_stores[]) each).
+    description: Token store files written by the M(jiraops.integration.oauth1_token) module.
     type: list
     elements: path
     default: []
@@ -102,7 +102,7 @@ credentials:
       description: V(oauth2_user_grant), V(oauth2_client_credentials), V(oauth1_access_token) or V(personal_access_token).
       type: str
     name:
-      description: Provider, kind and client id; the consumer key; or the PAT's name.
+      description: Provider, kind and client id, the consumer key, or the PAT's name.
       type: str
     limits:
       description: Each limit that applies and when it is reached (ISO 8601 UTC, null when unknown).
