@@ -227,3 +227,27 @@ def test_approle_login(emulator, run_module, vault):
     assert_chain_intact(emulator, vault, rotations=1)
     res = refresh(run_module, emulator, vault, vault_token=None, vault_role_id=role_id, vault_secret_id="wrong")
     assert res.failed and res["option"] == "vault_secret_id" and "AppRole login failed" in res["msg"]
+
+
+def test_oauth2_authorize_role_puts_the_grant_into_vault(emulator, vault, tmp_path):
+    """playbooks/oauth2_authorize.yml, non-interactive as in AWX, with JIRA_TOKEN_CACHE=vault://...: the grant
+    lands in Vault, a re-run reuses it, and no file of the grant appears anywhere under the run's directories."""
+    import re  # pylint: disable=import-outside-toplevel
+
+    from oauth2_support import REDIRECT, REPO, approve  # pylint: disable=import-outside-toplevel
+    playbook = os.path.join(REPO, "playbooks", "oauth2_authorize.yml")
+    env = job_env(emulator, vault, JIRA_REDIRECT_URI=REDIRECT, JIRA_URL="")
+    first = run_playbook(playbook, "localhost,", tmp_path, extra_vars={"oauth2_authorize_interactive": "false"},
+                         env=env)
+    assert first.returncode == 2 and "No authorization code yet" in first.stdout, first.stdout[-2000:]
+    url = re.search(r"Open (\S+) , approve", first.stdout).group(1)
+    state = re.search(r"oauth2_authorize_state set to (\S+?)\.", first.stdout).group(1)
+    second = run_playbook(playbook, "localhost,", tmp_path, env=env, extra_vars={
+        "oauth2_authorize_code": approve(url), "oauth2_authorize_state": state})
+    assert second.returncode == 0, second.stdout[-3000:]
+    entry = user_entry(vault)
+    assert entry["granted_at"] and entry["refresh_token"]
+    again = run_playbook(playbook, "localhost,", tmp_path, env=env)
+    assert again.returncode == 0 and "Open this URL" not in again.stdout, again.stdout[-3000:]
+    assert token_requests(emulator, grant_type="authorization_code")["count"] == 1, "the re-run reused the grant"
+    assert not [n for _r, _d, files in os.walk(tmp_path) for n in files if "token" in n or n.endswith(".pending")]
