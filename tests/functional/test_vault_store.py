@@ -126,6 +126,7 @@ def test_serialised_refreshes_through_cas_keep_the_chain(emulator, run_module, v
     assert refreshes["count"] >= 2 and all(r["status"] == 200 for r in refreshes["requests"])
     assert refreshes["count"] == sum(lines[-1]["obtained"] for _c, lines, _e in results)
     assert_chain_intact(emulator, vault, rotations=refreshes["count"])
+    print(f"8 serialised refreshers through Vault: {refreshes['count']} refreshes, 0 reuses")
 
 
 @pytest.mark.parametrize("grace", [60, 0])
