@@ -252,3 +252,42 @@ def test_oauth2_authorize_role_puts_the_grant_into_vault(emulator, vault, tmp_pa
     assert again.returncode == 0 and "Open this URL" not in again.stdout, again.stdout[-3000:]
     assert token_requests(emulator, grant_type="authorization_code")["count"] == 1, "the re-run reused the grant"
     assert not [n for _r, _d, files in os.walk(tmp_path) for n in files if "token" in n or n.endswith(".pending")]
+
+
+def _store(vault, **kw):
+    from ansible_collections.jiraops.integration.plugins.module_utils._token_store_vault import (  # pylint: disable=import-outside-toplevel
+        VaultTokenStore,
+    )
+    return VaultTokenStore(vault.location, {"vault_url": vault.url, "vault_token": vault.root_token, "timeout": 2,
+                                            "retry_budget": 1}, **kw)
+
+
+def _write_lease(vault, expires_at):
+    mount, _sep, path = vault.location[len("vault://"):].partition("/")
+    lease = {"owner": "someone-else", "holder": "node-b pid 42", "expires_at": expires_at}
+    vault.api("POST", f"/v1/{mount}/data/{path}", json={"data": {"version": 1, "entries": {}, "lease": lease}})
+
+
+def test_a_live_lease_is_waited_for_and_a_timeout_says_who_holds_it(vault):
+    from ansible_collections.jiraops.integration.plugins.module_utils._errors import OptionError  # pylint: disable=import-outside-toplevel
+    _write_lease(vault, time.time() + 60)
+    before = vault.kv(vault.location)
+    started = time.monotonic()
+    with pytest.raises(OptionError) as info:
+        with _store(vault, lock_timeout=0.5).locked():
+            pass
+    assert 0.5 <= time.monotonic() - started < 5
+    assert info.value.option == "token_cache" and "node-b pid 42 holds it for a token refresh" in str(info.value)
+    assert vault.kv(vault.location) == before, "the other holder's lease is left alone"
+
+
+def test_an_expired_lease_is_taken_over_by_cas(vault):
+    _write_lease(vault, time.time() - 1)
+    store = _store(vault)
+    with store.locked() as tx:
+        data, _version = vault.kv(vault.location)
+        assert data["lease"]["owner"] == tx.owner, "taken over"
+        tx.put("k", {"kind": "client_credentials", "access_token": "planted"})
+    data, version = vault.kv(vault.location)
+    assert data == {"version": 1, "entries": {"k": {"kind": "client_credentials", "access_token": "planted"}}}
+    assert version == 4, "write with the old lease, take-over, put, release: each one CAS write"
