@@ -70,8 +70,9 @@ def test_grant_lives_in_vault_and_nothing_of_it_on_local_disk(emulator, run_modu
     assert done["access_token"] == entry["access_token"]
     # A job that must refresh (30 s left, min_ttl 60): module, lookup and uri, all from the environment.
     out = tmp_path / "out.json"
-    proc = run_playbook(PLAYBOOK, "localhost,", tmp_path, extra_vars={"out_file": str(out)},
-                        env=job_env(emulator, vault))
+    role_id, secret_id = vault.approle(["secret/data/jira/tests/*"])  # and at -vvvv, the AppRole's secret id
+    proc = run_playbook(PLAYBOOK, "localhost,", tmp_path, extra_vars={"out_file": str(out)}, verbosity=4,
+                        env=job_env(emulator, vault, VAULT_TOKEN="", VAULT_ROLE_ID=role_id, VAULT_SECRET_ID=secret_id))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert json.loads(out.read_text()) == {"user": "alice", "uri_user": "alice"}
     after = user_entry(vault)
@@ -83,7 +84,9 @@ def test_grant_lives_in_vault_and_nothing_of_it_on_local_disk(emulator, run_modu
         for name in files:
             blob = open(os.path.join(root, name), "rb").read()  # noqa: SIM115
             assert not any(s.encode() in blob for s in secrets), os.path.join(root, name)
-    assert not any(s in proc.stdout + proc.stderr for s in secrets + [vault.root_token])
+    shown = proc.stdout + proc.stderr
+    assert "ESTABLISH LOCAL CONNECTION" in shown, "the run was verbose"
+    assert not [s for s in secrets + [vault.root_token, secret_id, APP["client_secret"]] if s in shown]
 
 
 def test_eight_ansible_playbook_processes_refresh_one_grant_once(emulator, run_module, vault, tmp_path):
