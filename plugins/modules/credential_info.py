@@ -16,7 +16,7 @@ description:
     (C(GET /rest/pat/latest/tokens)), creation and expiry.
   - With O(warn_days) it warns about every credential with that many days or fewer left; with O(fail_days) the task
     fails, so that a weekly schedule alerts before an integration stops.
-  - It only reads: no token is requested or refreshed, and nothing is written. No token or secret is returned.
+  - It only reads (no token is requested or refreshed, nothing is written), and returns no token or secret.
 author: jiraops maintainers (@jiraops)
 extends_documentation_fragment:
   - jiraops.integration.connection
