@@ -12,6 +12,7 @@ import pytest
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(HERE, "emulator"))
+sys.path.insert(0, HERE)  # vault_support
 
 
 def _collection_root():
@@ -74,6 +75,27 @@ def emulator(emulator_server):
     """A freshly reset emulator for each test."""
     emulator_server.state.reset()
     return Emulator(emulator_server)
+
+
+@pytest.fixture(scope="session")
+def bao_server():
+    """A real OpenBao dev server for the Vault token store (fails, never skips, when `bao` is missing)."""
+    from vault_support import BaoServer  # pylint: disable=import-outside-toplevel
+
+    server = BaoServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def vault(bao_server):
+    """The OpenBao server, unsealed, with a fresh token store location for this test."""
+    from vault_support import new_location  # pylint: disable=import-outside-toplevel
+
+    if bao_server.api("GET", "/v1/sys/seal-status")["sealed"]:
+        bao_server.unseal()
+    bao_server.location = new_location()
+    return bao_server
 
 
 class ModuleResult(dict):

@@ -111,6 +111,9 @@ options:
         lock. A dangling link, a link at C(<token_cache>.lock), a link to something other than a regular file, a
         store with a second hard link, and a store, lock or link owned by another user are refused. A directory
         other users can write gets a warning.
+      - V(vault://<kv v2 mount>/<path>) (for example V(vault://secret/jira/tokens/ci)) keeps the store in one
+        HashiCorp Vault / OpenBao KV version 2 secret instead (see O(vault_url)), for AWX container groups and
+        several execution nodes, where a file does not outlive the job or is not shared.
       - The store is updated in check mode too when a token had to be obtained, since a rotated refresh token
         that was not kept would end the grant.
       - If not set, the environment variable E(JIRA_TOKEN_CACHE) is used.

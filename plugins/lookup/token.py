@@ -14,6 +14,8 @@ description:
     credentials) or the user's grant is refreshed, and the rotated refresh token is stored before the token is
     returned.
   - The returned token is a secret; use C(no_log) on tasks that show it (a C(uri) task shows its headers).
+extends_documentation_fragment:
+  - jiraops.integration.vault.plugins
 options:
   _terms:
     description: Not used; give the options as keywords.
@@ -52,11 +54,12 @@ options:
       - name: JIRA_REFRESH_TOKEN
   token_cache:
     description:
-      - Path of the token store (a JSON file, 0600, shared with the modules; its directory must exist).
+      - Path of the token store (a JSON file, 0600, shared with the modules; its directory must exist), or
+        V(vault://<kv v2 mount>/<path>) for the store in Vault / OpenBao (see O(vault_url)).
       - The modules' rules apply. A symbolic link to the store shares the file's lock; dangling links, lock links and
         files of another user are refused.
       - Without it every lookup requests a new token, and a refresh token works only once.
-    type: path
+    type: str
     env:
       - name: JIRA_TOKEN_CACHE
   min_ttl:
@@ -157,7 +160,8 @@ else:
 
 OPTIONS = ("auth_method", "provider", "client_id", "client_secret", "refresh_token", "token_cache", "min_ttl",
            "audience", "url", "api_url", "auth_url", "timeout", "validate_certs", "ca_path", "max_retries",
-           "retry_budget")
+           "retry_budget", "vault_url", "vault_token", "vault_role_id", "vault_secret_id", "vault_namespace",
+           "vault_ca_path")
 
 
 class LookupModule(LookupBase):

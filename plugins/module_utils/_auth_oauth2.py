@@ -16,7 +16,7 @@ from ansible_collections.jiraops.integration.plugins.module_utils._oauth2 import
     TokenEndpoint,
     TokenSource,
 )
-from ansible_collections.jiraops.integration.plugins.module_utils._token_store import TokenStore
+from ansible_collections.jiraops.integration.plugins.module_utils._token_store_vault import open_token_store
 
 
 class _OAuth2Method(AuthMethod):
@@ -48,7 +48,9 @@ class _OAuth2Method(AuthMethod):
 
     def source(self, client):
         if self._source is None:
-            store = TokenStore(self.params["token_cache"]) if self.params.get("token_cache") else None
+            store = open_token_store(self.params)
+            for secret in getattr(store, "secrets", list)():
+                client.redactor.add(secret)
             endpoint = TokenEndpoint(client, self.provider, self.params.get("client_id"),
                                      self.params.get("client_secret"), self.params.get("audience"))
             min_ttl = self.params.get("min_ttl")

@@ -370,6 +370,9 @@ class TokenSource:
                     chain.append(fingerprint(value))
             entry["refresh_token"] = token.refresh_token
             entry["chain"] = chain[-CHAIN_MEMORY:]
+            # When the user authorized: Atlassian's absolute refresh-token limit counts from then (credential_info).
+            if previous and self._belongs(previous) and previous.get("granted_at"):
+                entry["granted_at"] = previous["granted_at"]
         return entry
 
     def start_chain(self, token):
@@ -379,4 +382,4 @@ class TokenSource:
         self._used_refresh_token = None
         self.refresh_token = None
         with self.store.locked() as tx:
-            tx.put(self.key, self._entry(token, None))
+            tx.put(self.key, dict(self._entry(token, None), granted_at=token.obtained_at))

@@ -87,6 +87,17 @@ AUTH_OPTIONS = {
     "access_token": {"type": "str", "fallback": _env("JIRA_ACCESS_TOKEN"), "no_log": True},
 }
 
+# The Vault / OpenBao KV v2 token store (token_cache: vault://<mount>/<path>); env names as Vault's own CLI reads.
+VAULT_OPTIONS = {
+    "vault_url": {"type": "str", "fallback": _env("VAULT_ADDR")},
+    "vault_token": {"type": "str", "fallback": _env("VAULT_TOKEN"), "no_log": True},
+    "vault_role_id": {"type": "str", "fallback": _env("VAULT_ROLE_ID"), "no_log": False},
+    "vault_secret_id": {"type": "str", "fallback": _env("VAULT_SECRET_ID"), "no_log": True},
+    "vault_namespace": {"type": "str", "fallback": _env("VAULT_NAMESPACE")},
+    "vault_ca_path": {"type": "path", "fallback": _env("VAULT_CACERT")},
+}
+AUTH_OPTIONS.update(VAULT_OPTIONS)
+
 
 def auth_option_names():
     return frozenset(AUTH_OPTIONS)

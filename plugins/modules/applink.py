@@ -21,6 +21,7 @@ author: jiraops maintainers (@jiraops)
 extends_documentation_fragment:
   - jiraops.integration.connection
   - jiraops.integration.auth
+  - jiraops.integration.vault
   - jiraops.integration.attributes
 attributes:
   check_mode:

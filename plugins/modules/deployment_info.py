@@ -14,6 +14,7 @@ author: jiraops maintainers (@jiraops)
 extends_documentation_fragment:
   - jiraops.integration.connection
   - jiraops.integration.auth
+  - jiraops.integration.vault
   - jiraops.integration.attributes
   - jiraops.integration.devops
 attributes:

@@ -22,6 +22,7 @@ author: jiraops maintainers (@jiraops)
 extends_documentation_fragment:
   - jiraops.integration.connection
   - jiraops.integration.auth
+  - jiraops.integration.vault
   - jiraops.integration.attributes
 attributes:
   check_mode:
@@ -219,7 +220,7 @@ from ansible_collections.jiraops.integration.plugins.module_utils._oauth2 import
     new_state,
     parse_callback,
 )
-from ansible_collections.jiraops.integration.plugins.module_utils._token_store import TokenStore
+from ansible_collections.jiraops.integration.plugins.module_utils._token_store_vault import open_token_store
 
 
 def _require(params, *names, why):
@@ -303,7 +304,7 @@ def run(module):
     if p["grant_type"] == "authorization_code" and not p["code"]:
         return start_authorization(module, client)
     endpoint = TokenEndpoint(client, p["provider"], p["client_id"], p["client_secret"], p["audience"])
-    store = TokenStore(p["token_cache"], module=module) if p["token_cache"] else None
+    store = open_token_store(p, module=module)
     if p["grant_type"] == "authorization_code":
         return exchange_code(module, endpoint, store)
     return get_token(module, endpoint, store)

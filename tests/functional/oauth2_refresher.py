@@ -1,6 +1,7 @@
 """One refresher process for the concurrency and crash tests: get a token as every module does, then use it.
 
-``python oauth2_refresher.py '<json config>'`` with url, client_id, client_secret, token_cache, cloud_id, min_ttl,
+``python oauth2_refresher.py '<json config>'`` with url, client_id, client_secret, token_cache (a file or
+``vault://...`` with the vault_* options), cloud_id, min_ttl, timeout, retry_budget,
 optional ``start_at`` (epoch seconds to wait for, so that several processes start together) and ``kill_at``:
 ``after_reply`` (SIGKILL right after the token endpoint answered, before the store is written), ``mid_write``
 (after the new store file was written to its temp name, before the rename) or ``after_store`` (after the store was
@@ -48,6 +49,9 @@ def main():
         _io.os.replace = replace
     elif kill_at == "after_store":
         original_put = _token_store.Transaction.put
+        if cfg["token_cache"].startswith("vault://"):
+            from ansible_collections.jiraops.integration.plugins.module_utils import _token_store_vault
+            original_put = _token_store_vault.VaultTransaction.put
 
         def put(self, key, entry):
             original_put(self, key, entry)
@@ -55,11 +59,14 @@ def main():
                               "access_token_sha256": sha(entry["access_token"])}), flush=True)
             die()
         _token_store.Transaction.put = put
+        if cfg["token_cache"].startswith("vault://"):
+            _token_store_vault.VaultTransaction.put = put
 
     params = {"url": cfg["url"], "api_url": cfg["url"], "auth_url": cfg["url"], "cloud_id": cfg["cloud_id"],
               "auth_method": "refresh_token", "client_id": cfg["client_id"], "client_secret": cfg["client_secret"],
               "token_cache": cfg["token_cache"], "min_ttl": cfg.get("min_ttl", 60), "provider": "cloud",
-              "timeout": 10, "retry_budget": 30}
+              "timeout": cfg.get("timeout", 10), "retry_budget": cfg.get("retry_budget", 30)}
+    params.update((k, v) for k, v in cfg.items() if k.startswith("vault_"))
     if cfg.get("start_at"):
         time.sleep(max(0.0, cfg["start_at"] - time.time()))
     try:

@@ -46,14 +46,16 @@ def chains(emulator, **filters):
     return emulator.control("GET", "/oauth2/chains", params=filters)
 
 
-def grant(emulator, run_module, cache, access_ttl):
-    """A user's grant in the store whose access token lives ``access_ttl`` seconds; later tokens live 1 hour."""
+def grant(emulator, run_module, cache, access_ttl, **store_args):
+    """A user's grant in the store whose access token lives ``access_ttl`` seconds; later tokens live 1 hour.
+
+    ``store_args`` are the store's own options (the vault_* options of a ``vault://`` store)."""
     emulator.configure(oauth2_access_ttl=access_ttl)
     start = run_module("oauth2_token", base_args(emulator, **APP, grant_type="authorization_code",
                                                  redirect_uri=REDIRECT, scopes=SCOPES))
     done = run_module("oauth2_token", base_args(emulator, **APP, token_cache=cache, grant_type="authorization_code",
                                                 redirect_uri=REDIRECT, code=approve(start["authorize_url"]),
-                                                state=start["state"]))
+                                                state=start["state"], **store_args))
     assert not done.failed, done
     emulator.configure(oauth2_access_ttl=3600)
     return done

@@ -103,3 +103,53 @@ def test_ansible_runner_runs_the_reporting_playbook_with_oauth_credentials(emula
     assert tokens["count"] >= 1 and {r["grant_type"] for r in tokens["requests"]} == {"client_credentials"}
     shown = (artifacts / "stdout").read_text()
     assert secret not in shown
+
+
+def test_scheduled_3lo_jobs_in_fresh_containers_share_only_the_vault_store(emulator, vault, run_module, tmp_path):
+    """A scheduled 3LO job run twice, each time in a fresh private data dir and HOME (a new EE container, maybe on
+    another node), with only what the "token store in Vault" credential type injects: the second run refreshes
+    with the refresh token the first one rotated and wrote to Vault."""
+    sys.path.insert(0, os.path.join(ansible_run.HERE, "functional"))
+    from oauth2_support import APP, chains, grant, token_requests  # pylint: disable=import-outside-toplevel
+    from test_awx_credential_types import load, render_env  # pylint: disable=import-outside-toplevel
+    emulator.configure(oauth2_reuse_grace=0)  # a reused refresh token would revoke the grant at once
+    role_id, secret_id = vault.approle(["secret/data/jira/tests/*"])
+    # The grant, put into Vault once (as the oauth2_authorize role does).
+    seed = grant(emulator, run_module, vault.location, access_ttl=3600, vault_url=vault.url,
+                 vault_token=vault.root_token)["refresh_token"]
+    inputs = {**APP, "token_cache": vault.location, "vault_url": vault.url, "vault_role_id": role_id,
+              "vault_secret_id": secret_id, "cloud_id": emulator.state.config["cloud_id"],
+              "api_url": emulator.url, "auth_url": emulator.url}
+    envvars = render_env(load("jira_cloud_3lo_vault.yml"), inputs)
+    project = os.path.join(ansible_run.REPO, "tests", "functional", "playbooks")
+    heads = [chains(emulator)["chains"][0]["head_sha256"]]
+    for run in (1, 2):
+        vault.expire_access_tokens(vault.location)  # a day between two runs of the schedule: the job must refresh
+        pdd = tmp_path / f"job-{run}"
+        (pdd / "env").mkdir(parents=True)
+        (pdd / "inventory").mkdir()
+        ansible_run.localhost_inventory(str(pdd / "inventory" / "hosts.yml"))
+        (pdd / "env" / "envvars").write_text(yaml.safe_dump(envvars), encoding="utf-8")
+        (pdd / "env" / "extravars").write_text(yaml.safe_dump({"out_file": str(pdd / "out.json")}), encoding="utf-8")
+        home = tmp_path / f"home-{run}"
+        home.mkdir()
+        proc = ansible_run.run([ansible_run.tool("ansible-runner"), "run", str(pdd), "--ident", "scheduled",
+                                "--project-dir", project, "-p", "vault_refresh.yml"],
+                               env=ansible_run.base_env(str(home)))
+        artifacts = pdd / "artifacts" / "scheduled"
+        assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+        assert (artifacts / "status").read_text() == "successful"
+        assert json.loads((pdd / "out.json").read_text()) == {"user": "alice", "uri_user": "alice"}
+        info = chains(emulator)
+        assert info["events"] == [] and info["chains"][0]["revoked"] is False
+        heads.append(info["chains"][0]["head_sha256"])
+        shown = (artifacts / "stdout").read_text()
+        assert secret_id not in shown and APP["client_secret"] not in shown and vault.root_token not in shown
+    refreshes = token_requests(emulator, grant_type="refresh_token")
+    assert refreshes["count"] == 2, "one refresh per job: the second with the first job's rotated token"
+    chain = chains(emulator)["chains"][0]
+    assert chain["rotations"] == 2 and chain["grace_reuses"] == 0 and len(set(heads)) == 3
+    data, _version = vault.kv(vault.location)
+    entry = next(e for e in data["entries"].values() if e["kind"] == "user")
+    assert entry["refresh_token"] != seed and "lease" not in data
+

@@ -109,9 +109,9 @@ def absent_options(options):
 FILES = sorted(os.path.basename(p) for p in glob.glob(os.path.join(TYPES_DIR, "*.yml")))
 
 
-def test_the_four_types_exist():
-    assert FILES == ["jira_basic_pat.yml", "jira_cloud_3lo_app.yml", "jira_cloud_oauth_credentials.yml",
-                     "jira_datacenter_oauth1.yml"]
+def test_the_five_types_exist():
+    assert FILES == ["jira_basic_pat.yml", "jira_cloud_3lo_app.yml", "jira_cloud_3lo_vault.yml",
+                     "jira_cloud_oauth_credentials.yml", "jira_datacenter_oauth1.yml"]
 
 
 @pytest.mark.parametrize("name", FILES)
@@ -132,7 +132,8 @@ def test_definition_is_what_awx_accepts(name):
         if f["id"] in NOT_SECRET:
             assert not f.get("secret")
     env = ctype["injectors"]["env"]
-    assert all(var.startswith("JIRA_") for var in env), "only the collection's own JIRA_* variables"
+    # The collection's own JIRA_* variables, and Vault's standard VAULT_* ones for the Vault token store.
+    assert all(var.startswith(("JIRA_", "VAULT_")) for var in env), "only JIRA_* and VAULT_* variables"
     # Every template may use only defined fields (AWX renders each with StrictUndefined and 'EXAMPLE' values).
     strict = ImmutableSandboxedEnvironment(undefined=StrictUndefined)
     for var, tmpl in env.items():
@@ -169,7 +170,7 @@ def _inputs_2lo(emulator, tmp_path):
              "api_url": emulator.url, "auth_url": emulator.url}, (None, "oauth2"))
 
 
-def _inputs_3lo(emulator, tmp_path):
+def _inputs_3lo(emulator, tmp_path, store=None, **store_args):
     """A 3LO app, alice's consent on /authorize, the code exchanged at /oauth/token (Atlassian's documented shapes),
     and the token store filled once by the api module with that refresh token; the job then needs only the store."""
     secret = "awx-3lo-secret-" + uuid.uuid4().hex
@@ -184,16 +185,39 @@ def _inputs_3lo(emulator, tmp_path):
     tokens = requests.post(f"{emulator.url}/oauth/token", timeout=10, json={
         "grant_type": "authorization_code", "client_id": "awx-3lo-app", "client_secret": secret, "code": code,
         "redirect_uri": redirect}).json()
-    store = str(tmp_path / "jira-tokens.json")
+    store = store or str(tmp_path / "jira-tokens.json")
     cloud_id = emulator.control("GET", "/config")["cloud_id"]
     sys.path.insert(0, os.path.join(ansible_run.HERE, "reliability"))
     from reliability_support import run_module  # pylint: disable=import-outside-toplevel
     seeded = run_module("api", {"auth_method": "refresh_token", "client_id": "awx-3lo-app", "client_secret": secret,
                                 "refresh_token": tokens["refresh_token"], "token_cache": store, "cloud_id": cloud_id,
-                                "api_url": emulator.url, "auth_url": emulator.url, "path": "/rest/api/3/myself"})
+                                "api_url": emulator.url, "auth_url": emulator.url, "path": "/rest/api/3/myself",
+                                **store_args})
     assert seeded.ok, seeded.msg
     return ({"client_id": "awx-3lo-app", "client_secret": secret, "token_cache": store, "cloud_id": cloud_id,
              "api_url": emulator.url, "auth_url": emulator.url}, ("alice", "oauth2"))
+
+
+def _inputs_3lo_vault(emulator, tmp_path, vault=None, approle=True):
+    """The same grant, kept in OpenBao (a real dev server) and reached with an AppRole limited to its path."""
+    inputs, expected = _inputs_3lo(emulator, tmp_path, store=vault.location, vault_url=vault.url,
+                                   vault_token=vault.root_token)
+    inputs.update(token_cache=vault.location, vault_url=vault.url)
+    if approle:
+        inputs["vault_role_id"], inputs["vault_secret_id"] = vault.approle(["secret/data/jira/tests/*"])
+    else:
+        inputs["vault_token"] = vault.token_for(["secret/data/jira/tests/*"])
+    return inputs, expected
+
+
+_inputs_3lo_vault.needs_vault = True
+
+
+def _inputs_3lo_vault_token(emulator, tmp_path, vault=None):
+    return _inputs_3lo_vault(emulator, tmp_path, vault, approle=False)
+
+
+_inputs_3lo_vault_token.needs_vault = True
 
 
 def _inputs_oauth1(emulator, tmp_path):
@@ -230,18 +254,23 @@ RUNS = [
     ("jira_basic_pat.yml", "personal access token", _inputs_pat, ()),
     ("jira_cloud_oauth_credentials.yml", "2LO client credentials", _inputs_2lo, ("client_id", "client_secret")),
     ("jira_cloud_3lo_app.yml", "3LO refresh token from the store", _inputs_3lo, ("client_id", "token_cache")),
+    ("jira_cloud_3lo_vault.yml", "3LO from the Vault store, AppRole", _inputs_3lo_vault,
+     ("token_cache", "vault_url", "vault_role_id", "vault_secret_id")),
+    ("jira_cloud_3lo_vault.yml", "3LO from the Vault store, Vault token", _inputs_3lo_vault_token,
+     ("token_cache", "vault_url", "vault_token")),
     ("jira_datacenter_oauth1.yml", "OAuth 1.0a signed", _inputs_oauth1, ("consumer_key", "private_key",
                                                                          "access_token")),
 ]
 
 
 @pytest.mark.parametrize("name, case, build, options", RUNS, ids=[f"{r[0]}: {r[1]}" for r in RUNS])
-def test_module_runs_with_only_the_injected_variables(name, case, build, options, emulator, tmp_path):
+def test_module_runs_with_only_the_injected_variables(name, case, build, options, emulator, tmp_path, request):
     reason = absent_options(options)
     if reason:
         pytest.fail(reason)
     ctype = load(name)
-    inputs, (user, via) = build(emulator, tmp_path)
+    extra = {"vault": request.getfixturevalue("vault")} if getattr(build, "needs_vault", False) else {}
+    inputs, (user, via) = build(emulator, tmp_path, **extra)
     env_from_awx = render_env(ctype, inputs)
     known = option_env_vars()
     assert set(env_from_awx) <= set(known), f"variables no option reads: {set(env_from_awx) - set(known)}"
@@ -249,7 +278,7 @@ def test_module_runs_with_only_the_injected_variables(name, case, build, options
     os.makedirs(home)
     inventory = ansible_run.localhost_inventory(str(tmp_path / "inventory.yml"))
     env = ansible_run.base_env(home, env_from_awx)
-    assert {k for k in env if k.startswith("JIRA_")} == set(env_from_awx)
+    assert {k for k in env if k.startswith(("JIRA_", "VAULT_"))} == set(env_from_awx)
     proc = ansible_run.run([ansible_run.tool("ansible"), "localhost", "-i", inventory, "-o",
                             "-m", "jiraops.integration.api", "-a", "path=/rest/api/2/myself"], env=env)
     out = proc.stdout + proc.stderr

@@ -7,11 +7,11 @@ import threading
 from flask import Flask
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from . import applinks, control, core, devops, oauth1, oauth2, rest
+from . import applinks, control, core, devops, oauth1, oauth2, pats, rest
 from .state import State
 
 # Each feature registers its routes (and reset hooks) in order; later issues add theirs here.
-FEATURES = [core, control, rest, applinks, oauth1, devops, oauth2]
+FEATURES = [core, control, rest, applinks, oauth1, devops, oauth2, pats]
 
 
 def create_app(state=None):
