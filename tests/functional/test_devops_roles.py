@@ -131,7 +131,7 @@ def test_missing_build_facts_are_named(emu, repo):
     proc = playbook("report_build", {"JIRA_API_URL": emu.url, "JIRA_CLOUD_ID": CLOUD_ID, "JIRA_TOKEN": TOKEN,
                                      "JIRA_GIT_REPO": str(repo), "JOB_NAME": "pink-logo"})
     assert proc.returncode != 0
-    assert "report_build needs a pipeline id, a numeric build number and a build URL" in proc.stdout
+    assert "report_build needs a pipeline id, a numeric build number, a build URL and a state" in proc.stdout
     assert emu.requests() == []
 
 
