@@ -9,15 +9,16 @@ import re
 from ansible.errors import AnsibleFilterError
 
 TYPES = ("development", "testing", "staging", "production", "unmapped")
-# Checked in this order, each pattern at the start of a word of the name ("eu-prod-2", "preprod", "uat1"), so
-# that "pre-prod" is staging before "prod" can make it production.
+# Checked in this order, each pattern a whole word of the name, digits allowed after it ("eu-prod-2", "uat1",
+# "preprod"), so that "pre-prod" is staging before "prod" can make it production, and "product-demo" is no
+# production.
 DEFAULT_PATTERNS = (
-    ("staging", ("stag", "stg", "pre-?prod", "uat")),
-    ("production", ("prod", "prd", "live")),
-    ("testing", ("test", "qa")),
-    ("development", ("dev",)),
+    ("staging", ("stag(?:e|ing)?", "stg", "pre-?prod(?:uction)?", "uat")),
+    ("production", ("prod(?:uction)?", "prd", "live")),
+    ("testing", ("tests?", "testing", "qa")),
+    ("development", ("dev(?:el(?:op(?:ment)?)?)?",)),
 )
-_WORD_START = r"(?<![a-z0-9])(?:{})"
+_WORD = r"(?<![a-z])(?:{})(?![a-z])"
 
 
 def _compile(patterns):
@@ -44,7 +45,7 @@ def _compile(patterns):
     return out
 
 
-_DEFAULTS = [(kind, re.compile(_WORD_START.format("|".join(words)), re.IGNORECASE))
+_DEFAULTS = [(kind, re.compile(_WORD.format("|".join(words)), re.IGNORECASE))
              for kind, words in DEFAULT_PATTERNS]
 
 
