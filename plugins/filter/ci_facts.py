@@ -5,6 +5,7 @@ Every CI system names the same facts differently; one table here keeps the roles
 from __future__ import annotations
 
 import json
+import re
 from urllib.parse import quote
 
 from ansible.errors import AnsibleFilterError
@@ -34,6 +35,14 @@ def ci_state(value):
         raise AnsibleFilterError(f"ci_state: the result must be a string, not {type(value).__name__}")
     word = value.strip()
     return _STATE_OF.get(word.lower().replace(" ", "_").replace("-", "_"), word)
+
+
+_USERINFO = re.compile(r"^([a-z][a-z0-9+.-]*://)[^@/]*@", re.IGNORECASE)
+
+
+def _no_credentials(url):
+    """Clone URLs may carry a token (https://user:token@host/...): it must not end up in facts or output."""
+    return _USERINFO.sub(r"\1", url)
 
 
 def _zeros_to_empty(sha):
@@ -285,6 +294,9 @@ def ci_facts(variables, github_event=None):
             facts.update({k: v or "" for k, v in found.items()})
             facts["system"] = name
             facts["result"] = ci_state(facts["result"])
+            for field in FIELDS:
+                if field.endswith("_url"):
+                    facts[field] = _no_credentials(facts[field])
             break
     return facts
 

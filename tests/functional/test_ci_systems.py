@@ -23,6 +23,7 @@ def report(emu, repo, ci_env, *args, cwd=None):
     git(repo, "checkout", "-q", "--detach", "HEAD")  # as CI systems check out
     proc = playbook("report_build", env, *args, cwd=cwd)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "s3cret-git-token" not in proc.stdout + proc.stderr and TOKEN not in proc.stdout + proc.stderr
     builds = emu.control("GET", "/devops/builds")["builds"]
     assert len(builds) == 1, builds
     return proc, builds[0]["data"]

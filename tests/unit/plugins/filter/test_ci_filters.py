@@ -40,6 +40,8 @@ def test_new_branch_before_sha_is_no_ref_and_jenkins_remote_branch():
     assert ci_facts({"GITLAB_CI": "true", "CI_COMMIT_BEFORE_SHA": "0" * 40})["since"] == ""
     assert ci_facts({"GITHUB_RUN_ID": "1"}, github_event='{"before": "' + "0" * 40 + '"}')["since"] == ""
     assert ci_facts({"JENKINS_URL": "j", "GIT_BRANCH": "origin/feature/JJ-1-x"})["branch"] == "feature/JJ-1-x"
+    assert ci_facts({"JENKINS_URL": "j", "GIT_URL": "https://bob:s3cret@git.example.com/x.git"})["repository_url"] \
+        == "https://git.example.com/x.git"
     with pytest.raises(AnsibleFilterError, match="GITHUB_EVENT_PATH"):
         ci_facts({"GITHUB_RUN_ID": "1"}, github_event="{not json")
 
@@ -103,3 +105,24 @@ def test_junit_names_the_bad_file():
         junit_test_info([{"source": "/w/x.xml", "content": "<testsuite>"}])
     with pytest.raises(AnsibleFilterError, match=r"report 0: not a JUnit report \(root element <html>\)"):
         junit_test_info(["<html/>"])
+
+
+LOG = ("a" * 40 + "\x1f1700000000\x1ftag: v1.0\x1fJJ-2 first\n\x1e\n"
+       + "b" * 40 + "\x1f1700000100\x1f\x1fno key here\n\x1e\n"
+       + "c" * 40 + "\x1f1700000200\x1fHEAD -> main, tag: v1.1\x1fJJ-3 second\n\x1e\n")
+
+
+def test_backfill_entities_tags_commits_and_export():
+    from ansible_collections.jiraops.integration.plugins.filter.backfill_entities import backfill_entities
+    tags = backfill_entities(LOG, mode="tags", pipeline_id="p", url="https://ci/{number}/{tag}")
+    assert [(b["buildNumber"], b["label"], b["issueKeys"], b["updateSequenceNumber"], b["url"]) for b in tags] == [
+        (1, "v1.0", ["JJ-2"], 1700000000000, "https://ci/1/v1.0"), (2, "v1.1", ["JJ-3"], 1700000200000,
+                                                                     "https://ci/2/v1.1")]
+    commits = backfill_entities(LOG, pipeline_id="p", url="u", export=f"commit,number\n{'c' * 8},9\n")
+    assert [b["buildNumber"] for b in commits] == [1, 9]  # the keyless commit is not sent, but counts
+    with pytest.raises(AnsibleFilterError, match="export row 1: number 'x' is not digits"):
+        backfill_entities(LOG, pipeline_id="p", url="u", export="commit,number\nabc,x\n")
+    with pytest.raises(AnsibleFilterError, match="export row 1 has no commit column"):
+        backfill_entities(LOG, pipeline_id="p", url="u", export='[{"number": 1}]')
+    with pytest.raises(AnsibleFilterError, match="not git log output"):
+        backfill_entities("garbage", pipeline_id="p", url="u")
