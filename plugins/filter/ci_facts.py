@@ -88,7 +88,7 @@ def _github(env, event):
     }
 
 
-def _gitlab(env, event):
+def _gitlab(env, _event):
     return {
         "pipeline_id": env.get("CI_PROJECT_PATH"),
         "pipeline_url": env.get("CI_PROJECT_URL"),
@@ -110,7 +110,7 @@ def _gitlab(env, event):
     }
 
 
-def _jenkins(env, event):
+def _jenkins(env, _event):
     return {
         "pipeline_id": env.get("JOB_NAME"),
         "pipeline_url": env.get("JOB_URL"),
@@ -129,7 +129,7 @@ def _jenkins(env, event):
     }
 
 
-def _circleci(env, event):
+def _circleci(env, _event):
     workflow = env.get("CIRCLE_WORKFLOW_ID")
     workflow_url = f"https://app.circleci.com/pipelines/workflows/{workflow}" if workflow else ""
     return {
@@ -145,7 +145,7 @@ def _circleci(env, event):
     }
 
 
-def _bitbucket(env, event):
+def _bitbucket(env, _event):
     repo, number = env.get("BITBUCKET_REPO_FULL_NAME"), env.get("BITBUCKET_BUILD_NUMBER")
     url = f"https://bitbucket.org/{repo}/pipelines/results/{number}" if repo and number else ""
     code = env.get("BITBUCKET_EXIT_CODE")  # set in after-script only
@@ -165,7 +165,7 @@ def _bitbucket(env, event):
     }
 
 
-def _azure(env, event):
+def _azure(env, _event):
     collection, project, build_id = env.get("SYSTEM_COLLECTIONURI"), env.get("SYSTEM_TEAMPROJECT"), \
         env.get("BUILD_BUILDID")
     base = f"{collection.rstrip('/')}/{quote(project)}" if collection and project else ""
@@ -193,7 +193,7 @@ def _azure(env, event):
     }
 
 
-def _awx(env, event):
+def _awx(env, _event):
     def var(name):
         return env.get(f"awx_{name}") or env.get(f"tower_{name}") or ""
     job, host = var("job_id"), (env.get("CONTROLLER_HOST") or env.get("TOWER_HOST") or "").rstrip("/")

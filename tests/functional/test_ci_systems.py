@@ -57,7 +57,8 @@ def test_github_actions_pull_request(emu, repo, tmp_path):
 def test_gitlab_merge_request_pipeline(emu, repo):
     head = git(repo, "rev-parse", "HEAD")
     proc, build = report(emu, repo, {
-        "GITLAB_CI": "true", "CI_PROJECT_PATH": "jj/pink-logo", "CI_PROJECT_URL": "https://gitlab.example.com/jj/pink-logo",
+        "GITLAB_CI": "true", "CI_PROJECT_PATH": "jj/pink-logo",
+        "CI_PROJECT_URL": "https://gitlab.example.com/jj/pink-logo",
         "CI_PROJECT_DIR": str(repo), "CI_PIPELINE_ID": "99031", "CI_PIPELINE_IID": "57",
         "CI_PIPELINE_URL": "https://gitlab.example.com/jj/pink-logo/-/pipelines/99031",
         "CI_JOB_URL": "https://gitlab.example.com/jj/pink-logo/-/jobs/991", "CI_COMMIT_REF_NAME": BRANCH,

@@ -216,6 +216,7 @@ def test_deployment_type_from_the_name_services_and_gating(emu, repo):
     assert data["environment"] == {"id": "eu-prd-1", "displayName": "eu-prd-1", "type": "production"}
     assert data["associations"] == [
         {"associationType": "issueIdOrKeys", "values": ["JJ-12", "JJ-2", "OPS-7"]},
-        {"associationType": "serviceIdOrKeys", "values": ["b:YXJpOmNsb3VkOmdyYXBoOjpzZXJ2aWNlLzE=", "pink-logo-service"]}]
+        {"associationType": "serviceIdOrKeys",
+         "values": ["b:YXJpOmNsb3VkOmdyYXBoOjpzZXJ2aWNlLzE=", "pink-logo-service"]}]
     assert data["commands"] == [{"command": "initiate_deployment_gating"}]
     assert len(emu.requests("/jira/deployments/0.1/cloud/", "GET")) >= 1  # gating-status read
