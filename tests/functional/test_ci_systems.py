@@ -138,3 +138,23 @@ def test_awx_job(emu, repo):
     assert "Jira build pink-logo deploy #88 (successful) on JJ-12, JJ-2, OPS-7: 1 accepted" in proc.stdout
     assert build["url"] == "https://awx.example.com/#/jobs/playbook/88/output"
     assert build["references"] == refs(head)
+
+
+def test_bitbucket_deployment_step(emu, repo):
+    """A step with `deployment: uat-eu`: the environment, its type (from the name), the URL and the result
+    (BITBUCKET_EXIT_CODE) all come from Bitbucket's variables."""
+    git(repo, "checkout", "-q", "--detach", "HEAD")
+    proc = playbook("report_deployment", {
+        "JIRA_API_URL": emu.url, "JIRA_CLOUD_ID": CLOUD_ID, "JIRA_TOKEN": TOKEN,
+        "BITBUCKET_BUILD_NUMBER": "78", "BITBUCKET_PIPELINE_UUID": "{1b7c2a1e-1c2d-4e5f-8a9b-0c1d2e3f4a5b}",
+        "BITBUCKET_BRANCH": BRANCH, "BITBUCKET_COMMIT": git(repo, "rev-parse", "HEAD"),
+        "BITBUCKET_REPO_FULL_NAME": "jj/pink-logo", "BITBUCKET_WORKSPACE": "jj", "BITBUCKET_CLONE_DIR": str(repo),
+        "BITBUCKET_DEPLOYMENT_ENVIRONMENT": "uat-eu", "BITBUCKET_EXIT_CODE": "0",
+    })
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Jira deployment jj/pink-logo #78 to uat-eu (successful) on JJ-12, JJ-2, OPS-7: 1 accepted" in proc.stdout
+    data = emu.control("GET", "/devops/deployments")["deployments"][0]["data"]
+    assert data["environment"] == {"id": "uat-eu", "displayName": "uat-eu", "type": "staging"}
+    assert data["url"] == "https://bitbucket.org/jj/pink-logo/pipelines/results/78"
+    assert data["pipeline"] == {"id": "jj/pink-logo", "displayName": "jj/pink-logo",
+                                "url": "https://bitbucket.org/jj/pink-logo/pipelines"}
