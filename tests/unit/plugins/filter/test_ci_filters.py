@@ -120,6 +120,10 @@ def test_backfill_entities_tags_commits_and_export():
                                                                      "https://ci/2/v1.1")]
     commits = backfill_entities(LOG, pipeline_id="p", url="u", export=f"commit,number\n{'c' * 8},9\n")
     assert [b["buildNumber"] for b in commits] == [1, 9]  # the keyless commit is not sent, but counts
+    from_json = backfill_entities(LOG, pipeline_id="p", url="u", kind="deployments", environment="qa-1", export=(
+        '{"builds": [{"commit": "' + "a" * 40 + '", "number": 5, "state": "FAILURE", "url": "https://ci/5"}]}'))
+    assert [(d["deploymentSequenceNumber"], d["state"], d["url"], d["environment"]["type"]) for d in from_json] == [
+        (5, "failed", "https://ci/5", "testing"), (3, "successful", "u", "testing")]
     with pytest.raises(AnsibleFilterError, match="export row 1: number 'x' is not digits"):
         backfill_entities(LOG, pipeline_id="p", url="u", export="commit,number\nabc,x\n")
     with pytest.raises(AnsibleFilterError, match="export row 1 has no commit column"):
