@@ -2,68 +2,18 @@
 with nothing but environment variables (as Jenkins or GitLab CI would), against the emulator."""
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
 
-import ansible_collections.jiraops.integration as collection
+from roles_support import CLOUD_ID, TOKEN, emu, git, playbook, repo  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.slow
-
-CLOUD_ID = "11111111-2222-3333-4444-555555555555"
-TOKEN = "ci-token-for-the-roles-0123"
-COLLECTIONS_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(list(collection.__path__)[0])))
-
-
-def git(repo, *args):
-    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True).stdout.strip()
-
-
-@pytest.fixture
-def repo(tmp_path):
-    """A checkout on feature/JJ-12-pink-logo with commits naming issues, a remote URL carrying credentials."""
-    path = tmp_path / "pink-logo"
-    path.mkdir()
-    git(path, "init", "-q", "-b", "main")
-    git(path, "config", "user.email", "alice@example.com")
-    git(path, "config", "user.name", "Alice Developer")
-    (path / "logo.svg").write_text("<svg/>\n")
-    git(path, "add", "logo.svg")
-    git(path, "commit", "-qm", "Initial commit")
-    git(path, "checkout", "-qb", "feature/JJ-12-pink-logo")
-    (path / "logo.svg").write_text("<svg fill='pink'/>\n")
-    git(path, "commit", "-qam", "JJ-2 make the logo pinker", "-m", "Relates to OPS-7; files are UTF-8.")
-    (path / "README").write_text("pink\n")
-    git(path, "add", "README")
-    git(path, "commit", "-qm", "Document the colour")
-    git(path, "remote", "add", "origin", "https://bob:s3cret-git-token@git.example.com/jj/pink-logo.git")
-    return path
-
-
-@pytest.fixture
-def emu(emulator):
-    scopes = ["write:build:jira-software", "write:deployment:jira-software", "read:deployment:jira-software"]
-    emulator.seed(bearer_tokens={TOKEN: {"user": "alice", "scopes": scopes, "expires_at": None, "client_id": "ci"}})
-    return emulator
-
-
-def playbook(name, env):
-    clean = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR")}
-    clean.update(ANSIBLE_COLLECTIONS_PATH=COLLECTIONS_ROOT, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0",
-                 ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default", PWD=env.get("JIRA_GIT_REPO", "/"))
-    clean.update(env)
-    ansible_playbook = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
-    return subprocess.run([ansible_playbook, f"jiraops.integration.{name}"], env=clean, capture_output=True,
-                          text=True, timeout=300, check=False)
 
 
 def test_report_build_from_env_only(emu, repo):
     proc = playbook("report_build", {
         "JIRA_API_URL": emu.url, "JIRA_URL": emu.url, "JIRA_TOKEN": TOKEN, "JIRA_GIT_REPO": str(repo),
         "JOB_NAME": "pink-logo", "BUILD_NUMBER": "12", "BUILD_URL": "https://ci.example.com/job/pink-logo/12/",
-    })
+    }, "-vvv")  # every result shown: the clone URL's token and the Jira token must still not appear
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert ("Jira build pink-logo #12 (successful) on JJ-12, JJ-2, OPS-7: 1 accepted, 0 rejected, "
             "unknown issue keys: none") in proc.stdout
@@ -83,7 +33,7 @@ def test_report_build_from_env_only(emu, repo):
     # The read-back is refused (the token has no read:build scope), so the build is sent anyway.
     assert [(r["method"], r["status"]) for r in raw] == [("GET", 403), ("POST", 202)]
     assert [r["headers"]["Authorization"] for r in raw] == [f"Bearer {TOKEN}"] * 2
-    assert "s3cret-git-token" not in proc.stdout and TOKEN not in proc.stdout
+    assert "s3cret-git-token" not in proc.stdout + proc.stderr and TOKEN not in proc.stdout + proc.stderr
 
 
 def test_report_deployment_gitlab_style_detached_head_since_ref_and_gating(emu, repo):
@@ -131,7 +81,7 @@ def test_missing_build_facts_are_named(emu, repo):
     proc = playbook("report_build", {"JIRA_API_URL": emu.url, "JIRA_CLOUD_ID": CLOUD_ID, "JIRA_TOKEN": TOKEN,
                                      "JIRA_GIT_REPO": str(repo), "JOB_NAME": "pink-logo"})
     assert proc.returncode != 0
-    assert "report_build needs a pipeline id, a numeric build number and a build URL" in proc.stdout
+    assert "report_build needs a pipeline id, a numeric build number, a build URL and a state" in proc.stdout
     assert emu.requests() == []
 
 
@@ -168,3 +118,105 @@ def test_a_rerun_with_the_same_data_sends_nothing_and_a_new_state_is_sent(emu, r
     assert "(successful) on JJ-12, JJ-2, OPS-7: 1 accepted" in done.stdout
     assert len(emu.requests(posts, "POST")) == 2
     assert emu.control("GET", collection)[f"{kind}s"][0]["data"]["state"] == "successful"
+
+
+JENKINS = {"JOB_NAME": "pink-logo", "BUILD_NUMBER": "12", "BUILD_URL": "https://ci.example.com/job/pink-logo/12/"}
+
+
+def test_outside_a_git_checkout_the_error_says_what_to_set(emu, tmp_path):
+    plain = tmp_path / "not-a-checkout"
+    plain.mkdir()
+    proc = playbook("report_build", {"JIRA_API_URL": emu.url, "JIRA_CLOUD_ID": CLOUD_ID, "JIRA_TOKEN": TOKEN,
+                                     "WORKSPACE": str(plain), **JENKINS})
+    assert proc.returncode != 0
+    assert (f"git_facts: {plain} is not a git checkout (git said: fatal: not a git repository (or any of the parent "
+            "directories): .git). Set git_facts_repo_path (or JIRA_GIT_REPO) to the directory the CI job checked out "
+            "(it was not set; the path came from the CI system or the current directory).") in proc.stdout
+    assert "Traceback" not in proc.stdout + proc.stderr
+    assert emu.requests() == []
+
+
+def test_shallow_clone_without_the_since_ref_and_no_origin(emu, repo, tmp_path):
+    """The ref is older than the clone's depth: a clear warning (or, on request, an error) instead of git's; with
+    no origin remote no local path goes out as repositoryUri: the build is sent without references, and it says so."""
+    first = git(repo, "rev-list", "--max-parents=0", "HEAD")
+    shallow = tmp_path / "shallow"
+    git(tmp_path, "clone", "-q", "--depth", "1", "--branch", "feature/JJ-12-pink-logo", f"file://{repo}", str(shallow))
+    git(shallow, "remote", "remove", "origin")
+    env = {"JIRA_API_URL": emu.url, "JIRA_CLOUD_ID": CLOUD_ID, "JIRA_TOKEN": TOKEN, "JIRA_GIT_REPO": str(shallow),
+           "GIT_PREVIOUS_SUCCESSFUL_COMMIT": first, **JENKINS}
+
+    strict = playbook("report_build", dict(env, JIRA_GIT_REQUIRE_SINCE="true"))
+    assert strict.returncode != 0
+    assert f"git_facts_since={first} is not in {shallow}: it is a shallow clone" in strict.stdout
+    assert "GitHub Actions: actions/checkout with fetch-depth 0; GitLab: GIT_DEPTH 0" in strict.stdout
+    assert "or set git_facts_require_since false to read the last 20 commits instead" in strict.stdout
+    assert emu.requests() == []
+
+    proc = playbook("report_build", env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"git_facts_since={first} is not in {shallow}: it is a shallow clone" in proc.stdout
+    assert "read the last 20 commits instead" in proc.stdout
+    assert f"{shallow} has no origin remote with a URL (and the CI system gave none)" in proc.stdout
+    assert ("Jira build pink-logo #12 (successful) on JJ-12: 1 accepted, 0 rejected, unknown issue keys: none; "
+            "no repository URL (no origin remote), so no commit references were sent") in proc.stdout
+    build = emu.control("GET", "/devops/builds")["builds"][0]["data"]
+    assert "references" not in build and str(shallow) not in str(build) and str(repo) not in str(build)
+
+
+JUNIT = """<?xml version="1.0" encoding="UTF-8"?>
+<testsuite name="{name}">{cases}</testsuite>
+"""
+
+
+def test_junit_reports_become_test_info_and_a_doctype_is_refused(emu, repo):
+    unit = repo / "build" / "test-results" / "unit"
+    unit.mkdir(parents=True)
+    (unit / "TEST-logo.xml").write_text(JUNIT.format(name="logo", cases=(
+        "<testcase name='a'/><testcase name='b'/><testcase name='c'><failure message='not pink'/></testcase>")))
+    (repo / "build" / "test-results" / "TEST-it.xml").write_text(JUNIT.format(name="it", cases=(
+        "<testcase name='d'/><testcase name='e'><skipped/></testcase>")))
+    (unit / "other.xml").write_text("<not-junit/>")  # not matched by the pattern
+    env = {"JIRA_API_URL": emu.url, "JIRA_CLOUD_ID": CLOUD_ID, "JIRA_TOKEN": TOKEN, "JIRA_GIT_REPO": str(repo),
+           "JIRA_TEST_RESULTS": "build/**/TEST-*.xml", "JIRA_BUILD_STATE": "FAILURE", **JENKINS}
+    proc = playbook("report_build", env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "(failed) on JJ-12, JJ-2, OPS-7: 1 accepted, 0 rejected, unknown issue keys: none; tests: 3 passed, " \
+           "1 failed, 1 skipped of 5" in proc.stdout
+    build = emu.control("GET", "/devops/builds")["builds"][0]["data"]
+    assert build["testInfo"] == {"totalNumber": 5, "numberPassed": 3, "numberFailed": 1, "numberSkipped": 1}
+
+    evil = unit / "TEST-evil.xml"
+    evil.write_text('<?xml version="1.0"?><!DOCTYPE t [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+                    "<testsuite><testcase name='&x;'/></testsuite>")
+    again = playbook("report_build", dict(env, BUILD_NUMBER="13"))
+    assert again.returncode != 0
+    assert f"junit_test_info: {evil}: has a DOCTYPE or ENTITY declaration" in again.stdout
+    assert "root:" not in again.stdout  # /etc/passwd was not read
+    assert len(emu.control("GET", "/devops/builds")["builds"]) == 1  # build 13 was not sent
+
+
+def test_deployment_type_from_the_name_services_and_gating(emu, repo):
+    """GitLab's tier "other" no longer makes the deployment unmapped: the name says production; the services go
+    as a serviceIdOrKeys association and the role waits for Jira's gating, as the Jenkins plugin and the orb do."""
+    emu.configure(devops_gating_polls=1)
+    proc = playbook("report_deployment", {
+        "JIRA_API_URL": emu.url, "JIRA_CLOUD_ID": CLOUD_ID, "JIRA_TOKEN": TOKEN, "CI_PROJECT_DIR": str(repo),
+        "GITLAB_CI": "true", "CI_PROJECT_PATH": "jj/pink-logo", "CI_PIPELINE_IID": "58",
+        "CI_JOB_URL": "https://gitlab.example.com/jj/pink-logo/-/jobs/992", "CI_ENVIRONMENT_NAME": "eu-prd-1",
+        "CI_ENVIRONMENT_SLUG": "eu-prd-1", "CI_ENVIRONMENT_TIER": "other",
+        "JIRA_SERVICE_IDS": "b:YXJpOmNsb3VkOmdyYXBoOjpzZXJ2aWNlLzE=, pink-logo-service",
+        "JIRA_WAIT_FOR_GATING": "true", "JIRA_GATING_INTERVAL": "0.1", "JIRA_GATING_TIMEOUT": "30",
+    })
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert ("Jira deployment jj/pink-logo #58 to eu-prd-1 (successful) on JJ-12, JJ-2, OPS-7, service "
+            "b:YXJpOmNsb3VkOmdyYXBoOjpzZXJ2aWNlLzE=, service pink-logo-service: 1 accepted, 0 rejected, unknown issue "
+            "keys: none, gating: allowed") in proc.stdout
+    data = emu.control("GET", "/devops/deployments")["deployments"][0]["data"]
+    assert data["environment"] == {"id": "eu-prd-1", "displayName": "eu-prd-1", "type": "production"}
+    assert data["associations"] == [
+        {"associationType": "issueIdOrKeys", "values": ["JJ-12", "JJ-2", "OPS-7"]},
+        {"associationType": "serviceIdOrKeys",
+         "values": ["b:YXJpOmNsb3VkOmdyYXBoOjpzZXJ2aWNlLzE=", "pink-logo-service"]}]
+    assert data["commands"] == [{"command": "initiate_deployment_gating"}]
+    assert len(emu.requests("/jira/deployments/0.1/cloud/", "GET")) >= 1  # gating-status read

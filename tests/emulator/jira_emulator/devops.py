@@ -3,7 +3,8 @@
 Both route styles are served:
 
 - the gateway routes OAuth 2.0 integrations use: ``/jira/{builds|deployments|devinfo|featureflags}/0.1/cloud/{cloudId}/...``
-  (the cloud id must be the site's, ``config.cloud_id``, else 404);
+  (the cloud id must be a site's, ``config.cloud_id`` or one of ``config.extra_sites``, else 404; the data of
+  every site is kept in one store);
 - the site routes: ``/rest/builds/0.1/...``, ``/rest/deployments/0.1/...``, ``/rest/devinfo/0.10/...``,
   ``/rest/featureflags/0.1/...``.
 
@@ -109,7 +110,8 @@ def devops_view(api, access):
             if not principal.has_scope(*wanted):
                 return messages(403, f"The access token does not grant the scope needed to {access} {api} data "
                                      f"(one of: {', '.join(wanted)}).", api=api)
-            if cloud_id is not None and cloud_id != state.config["cloud_id"]:
+            sites = {state.config["cloud_id"]} | {s.get("id") for s in state.config.get("extra_sites") or []}
+            if cloud_id is not None and cloud_id not in sites:
                 return messages(404, f"No Jira site with cloud id {cloud_id} is available to this token.", api=api)
             if request.method in ("POST", "PUT"):
                 limit = state.config.get("devops_max_body_bytes")

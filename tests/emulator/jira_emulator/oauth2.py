@@ -243,7 +243,8 @@ def _grant_client_credentials(state, provider, client, form):
             if extra:
                 raise OAuthFailure(403, "invalid_scope", f"Scopes not granted to these credentials: {' '.join(extra)}")
             scopes = wanted
-        user, ttl, cloud_ids = client["user"], _cfg("oauth2_credentials_ttl"), [state.config["cloud_id"]]
+        user, ttl = client["user"], _cfg("oauth2_credentials_ttl")
+        cloud_ids = [client.get("cloud_id") or state.config["cloud_id"]]
     else:
         scopes = list(DC_SCOPE_IMPLIES[client["scope"]])
         user, ttl, cloud_ids = client["userKey"], _cfg("oauth2_dc_access_ttl"), None
@@ -698,7 +699,8 @@ def _bad(message):
 
 @control_bp.post("/clients")
 def control_add_client():
-    """Add or replace a cloud client: ``{"client_id", "client_secret", "kind": "credentials"|"app", ...}``.
+    """Add or replace a cloud client: ``{"client_id", "client_secret", "kind": "credentials"|"app", ...}``
+    (credentials may name the ``cloud_id`` of their site, default the primary one).
 
     ``kind: datacenter`` (``name``, ``scope``, ``redirects``) adds a Data Center client without Jira's checks, to
     stage what Jira's own API refuses (two clients of one name, left by a race or an import).
@@ -714,6 +716,9 @@ def control_add_client():
                   DEFAULT_CLIENTS[0]["scopes"] if data["kind"] == "credentials" else CLOUD_SCOPES))}
     if data["kind"] == "credentials":
         client["user"] = data.get("user") or APP_USER["name"]
+        # OAuth credentials belong to one site; a second site (config extra_sites) has its own.
+        if data.get("cloud_id"):
+            client["cloud_id"] = data["cloud_id"]
     else:
         client["redirect_uris"] = list(data.get("redirect_uris") or [])
     state = _state()
