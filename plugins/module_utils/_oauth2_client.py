@@ -51,6 +51,10 @@ class ClientManager:
             raise JiraError(f"answered with {got} where the list of OAuth 2.0 clients was expected; check that url "
                             "is the Jira Data Center site (8.22 or later) and not a proxy or login page",
                             method="GET", path=resp.path, status=resp.status)
+        # Jira lists every client with its clientSecret: mask them all, in case a later reply or error echoes one.
+        for entry in resp.json:
+            if isinstance(entry, dict) and isinstance(entry.get("clientSecret"), str):
+                self.client.redactor.add(entry["clientSecret"])
         found = [c for c in resp.json if isinstance(c, dict) and c.get("name") == name]
         if len(found) > 1:
             ids = ", ".join(str(c.get("clientId")) for c in found)

@@ -10,7 +10,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from . import applinks, control, core, devops, oauth1, oauth2, pats, rest
 from .state import State
 
-# Each feature registers its routes (and reset hooks) in order; later issues add theirs here.
+# Each feature registers its routes (and reset hooks) in order.
 FEATURES = [core, control, rest, applinks, oauth1, devops, oauth2, pats]
 
 
