@@ -120,6 +120,13 @@ options:
     default: 120
     env:
       - name: JIRA_RETRY_BUDGET
+  max_response_size:
+    description:
+      - Largest token reply body, in bytes after decompression, that is read; a larger one fails the lookup.
+      - When not set, 8 MiB.
+    type: int
+    env:
+      - name: JIRA_MAX_RESPONSE_SIZE
 seealso:
   - module: jiraops.integration.oauth2_token
   - module: jiraops.integration.cloud_id
@@ -160,7 +167,7 @@ else:
 
 OPTIONS = ("auth_method", "provider", "client_id", "client_secret", "refresh_token", "token_cache", "min_ttl",
            "audience", "url", "api_url", "auth_url", "timeout", "validate_certs", "ca_path", "max_retries",
-           "retry_budget", "vault_url", "vault_token", "vault_role_id", "vault_secret_id", "vault_namespace",
+           "retry_budget", "max_response_size", "vault_url", "vault_token", "vault_role_id", "vault_secret_id", "vault_namespace",
            "vault_ca_path")
 
 
@@ -179,6 +186,8 @@ class LookupModule(LookupBase):
             client = build_client(params)
         except JiraError as exc:
             raise AnsibleLookupError(f"jiraops.integration.token: {exc}") from None
+        for warning in getattr(client, "warnings", ()):
+            self._display.warning(f"jiraops.integration.token: {warning}")
         try:
             client.auth.authenticate(client)
         except JiraError as exc:
