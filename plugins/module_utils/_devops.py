@@ -15,6 +15,7 @@ from collections import OrderedDict, deque
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from urllib.parse import quote
 
+from ansible_collections.jiraops.integration.plugins.module_utils import _cloud_id as cloud_ids
 from ansible_collections.jiraops.integration.plugins.module_utils import _devops_schema as schema
 from ansible_collections.jiraops.integration.plugins.module_utils._errors import JiraError, OptionError
 
@@ -170,11 +171,19 @@ class DeploymentsApi(DevopsApi):
         deadline = time.monotonic() + timeout
         pending = list(range(len(outcome.accepted)))
         statuses = [None] * len(outcome.accepted)
+        unreadable = set()
         while True:
             still = []
             for index in pending:
                 key = outcome.accepted[index]
-                resp = client.request("GET", base + self.item_path(key) + "/gating-status", expected=(200,))
+                # Jira creates the gating status a moment after it accepts the deployment: until then the
+                # resource answers 404 (Atlassian's Jenkins plugin retries it too), which means "not decided yet".
+                resp = client.request("GET", base + self.item_path(key) + "/gating-status", expected=(200, 404))
+                if resp.status == 404:
+                    unreadable.add(index)
+                    still.append(index)
+                    continue
+                unreadable.discard(index)
                 statuses[index] = resp.json
                 if (resp.json or {}).get("gatingStatus") == "awaiting":
                     still.append(index)
@@ -185,7 +194,9 @@ class DeploymentsApi(DevopsApi):
                 outcome.gating_status = statuses
                 raise JiraError(
                     f"deployment gating still awaiting after {timeout:g}s for "
-                    + ", ".join(_key_text(outcome.accepted[i]) for i in pending)
+                    + ", ".join(_key_text(outcome.accepted[i])
+                                + (" (gating status not readable yet: HTTP 404)" if i in unreadable else "")
+                                for i in pending)
                     + " (raise gating_timeout, or approve the change request in Jira)")
             time.sleep(interval)
         outcome.gating_status = statuses
@@ -384,12 +395,7 @@ def resolve_base(client, params, api):
         if not client.url:
             raise OptionError("cloud_id", "give cloud_id (or set JIRA_CLOUD_ID), or url (JIRA_URL) of the Jira Cloud "
                                           "site so that its cloud id can be looked up")
-        # tenant_info is public; the token is for the API gateway and is not sent to the site.
-        resp = client.request("GET", "/_edge/tenant_info", authenticate=False, expected=(200,))
-        cloud_id = resp.json.get("cloudId") if isinstance(resp.json, dict) else None
-        if not cloud_id:
-            raise JiraError(f"GET {client.url}/_edge/tenant_info did not return a cloudId; is {client.url} a Jira "
-                            "Cloud site? Give cloud_id instead")
+        cloud_id = cloud_ids.tenant_info(client, client.url)
     return api.base_url(client, route, cloud_id), cloud_id
 
 

@@ -52,6 +52,8 @@ options:
     description:
       - Ask Jira to gate each deployment (the C(initiate_deployment_gating) command is added when missing) and,
         after submitting, poll each accepted deployment's gating status until it is no longer V(awaiting).
+      - Jira does not have the gating status at once: the first reads after a submission can answer HTTP 404.
+        A 404 counts as V(awaiting) until O(gating_timeout).
       - The task fails when a deployment is V(prevented) or V(invalid), or still V(awaiting) after
         O(gating_timeout); RV(gating_status) is returned either way.
     type: bool

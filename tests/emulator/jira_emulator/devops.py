@@ -18,7 +18,8 @@ them, and likewise ``deployment``, ``source-code`` (devinfo) and ``feature-flag`
 
 Deployment gating: a deployment submitted with the command ``initiate_deployment_gating`` is ``awaiting`` for
 ``config.devops_gating_polls`` reads of its gating status, then ``config.devops_gating_outcome`` (allowed).
-Deployments without the command read as ``allowed``.
+Before that, like Jira, its gating status is not readable at once: the first ``config.devops_gating_not_found_reads``
+(1) reads answer 404 (Atlassian's Jenkins plugin retries them). Deployments without the command read as ``allowed``.
 
 Control API: ``GET /_emulator/devops/{builds|deployments|repositories|flags}`` lists what is stored (with the
 properties each item was tagged with), ``POST /_emulator/devops/gating`` sets a deployment's gating status.
@@ -57,7 +58,8 @@ SCOPE_NAMES = {"builds": ("build", "build-info"), "deployments": ("deployment", 
 MODULE_NAMES = {"builds": "jiraBuildInfoProvider", "deployments": "jiraDeploymentInfoProvider",
                 "devinfo": "jiraDevelopmentTool", "featureflags": "jiraFeatureFlagInfoProvider"}
 CONNECT_SCOPE = {"write": "WRITE", "delete": "DELETE", "read": "READ"}
-DEFAULTS = {"devops_max_body_bytes": 1024 * 1024, "devops_gating_polls": 1, "devops_gating_outcome": "allowed"}
+DEFAULTS = {"devops_max_body_bytes": 1024 * 1024, "devops_gating_polls": 1, "devops_gating_outcome": "allowed",
+            "devops_gating_not_found_reads": 1}
 ENTITY_PATHS = {"commit": "commits", "branch": "branches", "pull_request": "pullRequests"}
 BULK_PATH = re.compile(r"^/(?:jira/(?:builds|deployments|devinfo|featureflags)/0\.1/cloud/[^/]+"
                        r"|rest/(?:builds|deployments|featureflags)/0\.1|rest/devinfo/0\.10)/bulk$")
@@ -287,7 +289,8 @@ def submit_deployments():
                             for c in dep.get("commands") or [])
                 if gated and triple not in store["gating"]:
                     store["gating"][triple] = {"gatingStatus": "awaiting", "polls": 0, "details": [],
-                                               "updatedTimestamp": _now()}
+                                               "updatedTimestamp": _now(),
+                                               "not_found": int(_state().config["devops_gating_not_found_reads"])}
             accepted.append(key)
     return jira_json({"acceptedDeployments": accepted, "rejectedDeployments": rejected,
                       "unknownIssueKeys": unknown_keys, "unknownAssociations": unknown_assoc}, status=202)
@@ -324,6 +327,9 @@ def gating_status(pipeline_id, environment_id, sequence):
         gate = _store()["gating"].get(triple)
         if gate is None:
             status, details, updated = "allowed", [], _now()
+        elif gate.get("not_found", 0) > 0:
+            gate["not_found"] -= 1
+            return messages(404, "No data found for the given deployment ID.")
         else:
             gate["polls"] += 1
             if gate["gatingStatus"] == "awaiting" and gate["polls"] > int(state.config["devops_gating_polls"]):
