@@ -408,6 +408,14 @@ def problems_message(errors, noun, count):
     return text
 
 
+def warn_unknown_fields(module, warnings):
+    """One warning per unknown field, up to MAX_LISTED_PROBLEMS; 10,000 builds with one new field stay readable."""
+    for warning in warnings[:MAX_LISTED_PROBLEMS]:
+        module.warn(warning)
+    if len(warnings) > MAX_LISTED_PROBLEMS:
+        module.warn(f"... and {len(warnings) - MAX_LISTED_PROBLEMS} more unknown fields, also sent as given")
+
+
 def _cut(position, units, size):
     """``units`` in pieces of at most ``size``; each piece's position sorts where the whole batch did."""
     if len(units) <= size:
@@ -631,7 +639,7 @@ def run(module, api):
             raise OptionError(api.kind, f"is required with state=present (the {api.noun}s to send)")
         schema.apply_defaults(api.kind, entities)
         api.prepare(entities, params)
-        errors.extend(schema.validate(api.kind, entities))
+        errors.merge(schema.validate(api.kind, entities))
     else:
         if entities and properties:
             raise OptionError(api.kind, f"with state=absent give either {api.kind} (delete by key) or properties "
@@ -640,9 +648,11 @@ def run(module, api):
             raise OptionError(api.kind, f"state=absent needs {api.kind} (to delete by key) or properties "
                                         "(to delete by properties)")
         if entities:
+            # Only the keys are used (a delete sends no entity), so fields beside them do not matter.
             errors.extend(schema.validate(api.kind, entities, keys_only=True))
+    warn_unknown_fields(module, errors.warnings)
     if errors:
-        module.fail_json(msg=problems_message(errors, api.noun, len(entities or [])), errors=errors, requests=0,
+        module.fail_json(msg=problems_message(errors, api.noun, len(entities or [])), errors=list(errors), requests=0,
                          changed=False, accepted=[], rejected=[], unknown_issue_keys=[])
 
     outcome = Outcome()

@@ -43,6 +43,11 @@ def seeded(emulator):
     return emulator
 
 
+def warning_texts(result):
+    """Module warnings as text (ansible-core 2.19+ returns them as {"event": {"msg", ...}})."""
+    return [w["event"]["msg"] if isinstance(w, dict) else w for w in result.get("warnings") or []]
+
+
 def gating_reads(emulator, n):
     return [r["status"] for r in emulator.requests(f"{GATING}{n}/gating-status")]
 
@@ -66,3 +71,27 @@ def test_gating_that_stays_404_fails_at_gating_timeout_and_says_so(emulator, run
     assert ("deployment gating still awaiting after 0.2s for deploy/production/6 (gating status not readable yet: "
             "HTTP 404)") in res["msg"]
     assert set(gating_reads(emu, 6)) == {404} and len(gating_reads(emu, 6)) >= 2
+
+
+# -- item 7: fields Atlassian has added since the spec copy ------------------------------------------------------
+def test_an_unknown_field_is_sent_and_warned_about_with_the_closest_name(emulator, run_module):
+    emu = seeded(emulator)
+    res = run_module("deployment_info", args(emu, deployments=[
+        deployment(8, triggeredBy={"accountId": "5b10a2844c20165700ede21g"}, lable="v1.2.3")]))
+    assert not res.failed, res["msg"]
+    assert len(res["accepted"]) == 1
+    assert sorted(warning_texts(res)) == [
+        "deployments[0].lable: unknown field, sent to Jira as given (did you mean label?)",
+        "deployments[0].triggeredBy: unknown field, sent to Jira as given (closest known field: issueKeys)"]
+    sent = json.loads([r for r in emu.requests(f"/jira/deployments/0.1/cloud/{CLOUD_ID}/bulk")][0]["body"])
+    assert sent["deployments"][0]["triggeredBy"] == {"accountId": "5b10a2844c20165700ede21g"}
+    stored = emu.control("GET", "/devops/deployments")["deployments"][0]["data"]
+    assert stored["triggeredBy"] == {"accountId": "5b10a2844c20165700ede21g"} and stored["lable"] == "v1.2.3"
+
+
+def test_an_unknown_field_does_not_excuse_real_errors(emulator, run_module):
+    emu = seeded(emulator)
+    res = run_module("deployment_info", args(emu, deployments=[deployment(9, triggeredBy={}, state="done")]))
+    assert res.failed and res["requests"] == 0 and emu.requests("/jira/") == []
+    assert res["errors"] == ["deployments[0].state: 'done' is not one of unknown, pending, in_progress, cancelled, "
+                             "failed, rolled_back, successful"]

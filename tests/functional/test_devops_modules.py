@@ -80,7 +80,7 @@ def test_five_invalid_builds_in_100_are_all_reported_and_nothing_is_sent(emu, ru
     del batch[20]["url"]
     batch[41]["issueKeys"] = ["pink-logo"]
     batch[77]["buildNumber"] = "seventy-seven"
-    batch[98]["displayNmae"] = "typo"
+    batch[98]["displayName"] = ""
     res = run_module("build_info", args(emu, builds=batch))
     assert res.failed and res["requests"] == 0
     assert res["errors"] == [
@@ -88,7 +88,7 @@ def test_five_invalid_builds_in_100_are_all_reported_and_nothing_is_sent(emu, ru
         "builds[20].url: is required",
         "builds[41].issueKeys[0]: 'pink-logo' does not match ^\\w{1,255}-\\d{1,255}$",
         "builds[77].buildNumber: 'seventy-seven' must be an integer",
-        "builds[98].displayNmae: unknown field (did you mean displayName?)",
+        "builds[98].displayName: must not be empty",
     ]
     assert res["msg"].startswith("5 problems found in 100 builds; nothing was sent: builds[3].state: 'done'")
     assert emu.requests() == []

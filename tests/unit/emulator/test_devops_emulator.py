@@ -232,3 +232,17 @@ def test_concurrency_counts_bulk_submissions_in_flight_on_every_route(emu):
     assert emu.control("GET", "/devops/concurrency") == {"in_flight": 0, "max_in_flight": 1, "bulk_requests": 1}
     emu.control("POST", "/reset")
     assert emu.control("GET", "/devops/concurrency") == {"in_flight": 0, "max_in_flight": 0, "bulk_requests": 0}
+
+
+def test_fields_the_spec_does_not_name_are_accepted_and_kept_like_jira(emu):
+    # The published schemas set no additionalProperties (JSON Schema: other fields are allowed), and Atlassian's
+    # SDKs send newer fields such as deployments' triggeredBy: Jira takes them.
+    build = dict(BUILD, triggeredBy={"accountId": "abc"}, references=[
+        {"commit": {"id": "a" * 40, "repositoryUri": "https://git.example.com/p", "branchName": "main"}}])
+    body = call(emu, "POST", gateway("builds", "/bulk"), json={"builds": [build]}).json()
+    assert body["acceptedBuilds"] == [{"pipelineId": "p", "buildNumber": 1}] and body["rejectedBuilds"] == []
+    stored = call(emu, "GET", gateway("builds", "/pipelines/p/builds/1")).json()
+    assert stored["triggeredBy"] == {"accountId": "abc"} and stored["references"][0]["commit"]["branchName"] == "main"
+    deployment = dict(DEPLOYMENT, triggeredBy={"accountId": "abc"}, pipeline=dict(DEPLOYMENT["pipeline"], extra=1))
+    body = call(emu, "POST", gateway("deployments", "/bulk"), json={"deployments": [deployment]}).json()
+    assert body["rejectedDeployments"] == [] and len(body["acceptedDeployments"]) == 1
