@@ -84,6 +84,21 @@ class DevopsApi:
             outcome.rejected.append({"key": item.get("key"), "errors": item.get("errors") or []})
         outcome.add_unknown(reply.get("unknownIssueKeys"))
 
+    def answered_keys(self, reply):
+        """The keys the reply accepts or rejects; None when it has none of the fields that say so."""
+        if self.accepted_field not in reply and self.rejected_field not in reply:
+            return None
+        return list(reply.get(self.accepted_field) or []) + [
+            item.get("key") for item in reply.get(self.rejected_field) or [] if isinstance(item, dict)]
+
+    def unconfirmed(self, reply, units):
+        """The units a 202 reply neither accepts nor rejects: Jira may or may not have stored them."""
+        answered = self.answered_keys(reply)
+        if answered is None:
+            return [self.unit_key(unit) for unit in units]
+        seen = {_same_key(key) for key in answered}
+        return [self.unit_key(unit) for unit in units if _same_key(self.unit_key(unit)) not in seen]
+
     # -- module hooks -----------------------------------------------------------------------------------------
     def extra_options(self):
         return {}
@@ -312,6 +327,41 @@ class DevinfoApi(DevopsApi):
                                              "errors": item.get("errorMessages") or []})
         outcome.add_unknown(reply.get("unknownIssueKeys"))
 
+    def answered_keys(self, reply):
+        accepted = reply.get("acceptedDevinfoEntities")
+        failed = reply.get("failedDevinfoEntities")
+        if accepted is None and failed is None:
+            return None
+        keys = []
+        for repo_id, ids in (accepted or {}).items():
+            keys.append({"repositoryId": repo_id})
+            for kind in schema.DEVINFO_ENTITY_TYPES:
+                keys.extend({"repositoryId": repo_id, "type": kind, "id": i} for i in (ids or {}).get(kind) or [])
+        for repo_id, failure in (failed or {}).items():
+            keys.append({"repositoryId": repo_id})
+            for kind in schema.DEVINFO_ENTITY_TYPES:
+                keys.extend({"repositoryId": repo_id, "type": kind, "id": item.get("id")}
+                            for item in (failure or {}).get(kind) or [] if isinstance(item, dict))
+        return keys
+
+    def unconfirmed(self, reply, units):
+        answered = self.answered_keys(reply)
+        if answered is None:
+            return [self.unit_key(unit) for unit in units]
+        seen = {_same_key(key) for key in answered}
+        failed_repos = {str(repo_id) for repo_id, failure in (reply.get("failedDevinfoEntities") or {}).items()
+                        if (failure or {}).get("errorMessages")}
+        out = []
+        for unit in units:
+            key = self.unit_key(unit)
+            if str(key["repositoryId"]) in failed_repos:
+                continue  # the whole repository was refused, its entities with it
+            if "type" not in key:
+                continue  # the reply lists entity ids; a repository sent without entities has none to list
+            if _same_key(key) not in seen:
+                out.append(key)
+        return out
+
 
 class FeatureFlagsApi(DevopsApi):
     kind = "flags"
@@ -327,6 +377,11 @@ class FeatureFlagsApi(DevopsApi):
     def item_path(self, key):
         return f"/flag/{_q(key)}"
 
+    def answered_keys(self, reply):
+        if self.accepted_field not in reply and "failedFeatureFlags" not in reply:
+            return None
+        return list(reply.get(self.accepted_field) or []) + list(reply.get("failedFeatureFlags") or {})
+
     def merge(self, reply, outcome):
         outcome.accepted.extend(reply.get(self.accepted_field) or [])
         for flag_id, errors in (reply.get("failedFeatureFlags") or {}).items():
@@ -335,6 +390,13 @@ class FeatureFlagsApi(DevopsApi):
 
 
 APIS = {api.kind: api for api in (BuildsApi(), DeploymentsApi(), DevinfoApi(), FeatureFlagsApi())}
+
+
+def _same_key(key):
+    """A key to compare sent and answered keys by: Jira may answer a number as text."""
+    if isinstance(key, dict):
+        return tuple(sorted((name, str(value)) for name, value in key.items()))
+    return str(key)
 
 
 def _key_text(key):
@@ -356,6 +418,7 @@ class Outcome:
         self.deleted = []
         self.gating_status = None
         self.batches = []
+        self.unconfirmed = []
 
     def add_unknown(self, keys):
         for key in keys or []:
@@ -506,6 +569,7 @@ def submit(client, api, base, entities, common, outcome, parallel=1):
                     continue
                 if resp.status != 413:
                     proven = True
+                    # A 202 without a JSON object (an empty body from a proxy or an outage) confirms nothing.
                     replies.append((position, resp.json if isinstance(resp.json, dict) else {}, batch))
                     continue
                 halves = api.split(batch)
@@ -526,6 +590,7 @@ def submit(client, api, base, entities, common, outcome, parallel=1):
             else:
                 outcome.batches.append(len(batch))
                 api.merge(reply, outcome)
+                outcome.unconfirmed.extend(api.unconfirmed(reply, batch))
     if error is not None:
         raise error
 
@@ -695,6 +760,8 @@ def run(module, api):
         partial["changed"] = bool(outcome.accepted or outcome.deleted)
         if outcome.gating_status is not None:
             partial["gating_status"] = outcome.gating_status
+        if outcome.unconfirmed:
+            partial["unconfirmed"] = outcome.unconfirmed
         module.fail_from(exc, **partial)
 
     result = _result(outcome, client, cloud_id, base)
@@ -704,6 +771,13 @@ def run(module, api):
         if outcome.gating_status is not None:
             result["gating_status"] = outcome.gating_status
     problems = []
+    if outcome.unconfirmed:
+        result["unconfirmed"] = outcome.unconfirmed
+        problems.append(
+            f"{len(outcome.unconfirmed)} not confirmed (Jira's HTTP 202 reply neither accepted nor rejected them, so "
+            "they may or may not be stored; sending again is safe): "
+            + ", ".join(_key_text(k) for k in outcome.unconfirmed[:10])
+            + ("; ..." if len(outcome.unconfirmed) > 10 else ""))
     if outcome.rejected and params["fail_on_rejected"]:
         problems.append(f"{len(outcome.rejected)} rejected: " + "; ".join(
             f"{_key_text(r['key'])}: " + ", ".join(_message(e) for e in r["errors"]) for r in outcome.rejected[:10])

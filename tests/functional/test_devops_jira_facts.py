@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from devops_support import BULK, CLOUD_ID, args, builds
 from oauth2_support import CC, token_requests
 
@@ -95,3 +97,48 @@ def test_an_unknown_field_does_not_excuse_real_errors(emulator, run_module):
     assert res.failed and res["requests"] == 0 and emu.requests("/jira/") == []
     assert res["errors"] == ["deployments[0].state: 'done' is not one of unknown, pending, in_progress, cancelled, "
                              "failed, rolled_back, successful"]
+
+
+# -- issue 11: a 202 that confirms nothing is not success --------------------------------------------------------
+REPOSITORY = {"id": "pink-logo", "name": "pink-logo", "url": "https://git.example.com/pink-logo",
+              "commits": [{"id": "c1", "issueKeys": ["JJ-12"], "message": "JJ-12 pinker", "author": {"name": "Alice"},
+                           "fileCount": 1, "url": "https://git.example.com/c/1", "displayId": "c1",
+                           "authorTimestamp": "2024-05-01T12:30:00Z"}]}
+FLAG = {"id": "pink-logo-flag", "key": "pink-logo", "issueKeys": ["JJ-12"], "summary": {"status": {"enabled": True}},
+        "details": [{"url": "https://flags.example.com/pink-logo", "environment": {"name": "production"},
+                     "status": {"enabled": True}}]}
+UNCONFIRMED = [
+    ("build_info", "builds", builds(2), [{"pipelineId": "pink-logo", "buildNumber": 0},
+                                         {"pipelineId": "pink-logo", "buildNumber": 1}]),
+    ("deployment_info", "deployments", [deployment(3)],
+     [{"pipelineId": "deploy", "environmentId": "production", "deploymentSequenceNumber": 3}]),
+    ("devinfo", "repositories", [REPOSITORY], [{"repositoryId": "pink-logo", "type": "commits", "id": "c1"}]),
+    ("feature_flag", "flags", [FLAG], ["pink-logo-flag"]),
+]
+
+
+@pytest.mark.parametrize("module,option,entities,keys", UNCONFIRMED, ids=[u[0] for u in UNCONFIRMED])
+def test_a_202_with_an_empty_body_fails_and_lists_the_entities_as_unconfirmed(emulator, run_module, module, option,
+                                                                             entities, keys):
+    emu = seeded(emulator)
+    emu.configure(devops_unconfirmed_replies=1)
+    res = run_module(module, args(emu, **{option: entities}))
+    assert res.failed and res["changed"] is False and res["accepted"] == [], res["msg"]
+    assert res["unconfirmed"] == keys
+    assert "not confirmed (Jira's HTTP 202 reply neither accepted nor rejected them" in res["msg"]
+    assert [r["status"] for r in emu.requests("/jira/") if r["method"] == "POST"] == [202]
+    again = run_module(module, args(emu, **{option: entities}))  # the emulator answers normally again
+    assert not again.failed, again["msg"]
+    assert "unconfirmed" not in again
+
+
+def test_a_reply_that_leaves_out_one_of_the_sent_builds_names_it(emulator, run_module):
+    emu = seeded(emulator)
+    emu.fault(BULK, method="POST", kind="status", status=202, times=1,
+              body={"acceptedBuilds": [{"pipelineId": "pink-logo", "buildNumber": 0}], "rejectedBuilds": [],
+                    "unknownIssueKeys": []})
+    res = run_module("build_info", args(emu, builds=builds(2)))
+    assert res.failed and res["changed"] is True
+    assert res["accepted"] == [{"pipelineId": "pink-logo", "buildNumber": 0}]
+    assert res["unconfirmed"] == [{"pipelineId": "pink-logo", "buildNumber": 1}]
+    assert "1 not confirmed" in res["msg"] and "pink-logo/1" in res["msg"]

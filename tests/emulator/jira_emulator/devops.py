@@ -28,6 +28,8 @@ either route) were being handled at once: ``in_flight`` now, ``max_in_flight`` s
 ``bulk_requests`` seen; a request counts from its arrival to its reply, an injected delay included.
 ``DELETE /_emulator/devops/concurrency`` starts ``max_in_flight`` and ``bulk_requests`` again.
 ``GET /_edge/tenant_info`` answers the site's cloud id, as Jira Cloud sites do.
+``config.devops_unconfirmed_replies`` (0): that many next submissions (``POST .../bulk``) are answered 202 with an
+empty body and stored nothing, as a proxy or an outage may; the collection must not read that as success.
 """
 from __future__ import annotations
 
@@ -59,7 +61,7 @@ MODULE_NAMES = {"builds": "jiraBuildInfoProvider", "deployments": "jiraDeploymen
                 "devinfo": "jiraDevelopmentTool", "featureflags": "jiraFeatureFlagInfoProvider"}
 CONNECT_SCOPE = {"write": "WRITE", "delete": "DELETE", "read": "READ"}
 DEFAULTS = {"devops_max_body_bytes": 1024 * 1024, "devops_gating_polls": 1, "devops_gating_outcome": "allowed",
-            "devops_gating_not_found_reads": 1}
+            "devops_gating_not_found_reads": 1, "devops_unconfirmed_replies": 0}
 ENTITY_PATHS = {"commit": "commits", "branch": "branches", "pull_request": "pullRequests"}
 BULK_PATH = re.compile(r"^/(?:jira/(?:builds|deployments|devinfo|featureflags)/0\.1/cloud/[^/]+"
                        r"|rest/(?:builds|deployments|featureflags)/0\.1|rest/devinfo/0\.10)/bulk$")
@@ -119,11 +121,23 @@ def devops_view(api, access):
                 if limit and size > int(limit):
                     return messages(413, f"Request payload of {size} bytes is too large (limit {limit}); submit "
                                          "fewer entities in each request.", api=api)
+            if request.method == "POST" and BULK_PATH.match(request.path) and _take_unconfirmed(state):
+                return Response(status=202)
             return view(**kwargs)
 
         return inner
 
     return wrap
+
+
+def _take_unconfirmed(state):
+    """True for the next ``config.devops_unconfirmed_replies`` submissions: 202 with an empty body, nothing stored."""
+    with state.lock:
+        left = int(state.config.get("devops_unconfirmed_replies") or 0)
+        if left <= 0:
+            return False
+        state.config["devops_unconfirmed_replies"] = left - 1
+        return True
 
 
 def route(api, rule, methods, access):

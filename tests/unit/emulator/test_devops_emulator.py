@@ -246,3 +246,12 @@ def test_fields_the_spec_does_not_name_are_accepted_and_kept_like_jira(emu):
     deployment = dict(DEPLOYMENT, triggeredBy={"accountId": "abc"}, pipeline=dict(DEPLOYMENT["pipeline"], extra=1))
     body = call(emu, "POST", gateway("deployments", "/bulk"), json={"deployments": [deployment]}).json()
     assert body["rejectedDeployments"] == [] and len(body["acceptedDeployments"]) == 1
+
+
+def test_unconfirmed_replies_are_202_with_an_empty_body_and_store_nothing(emu):
+    emu.configure(devops_unconfirmed_replies=1)
+    first = call(emu, "POST", gateway("builds", "/bulk"), json={"builds": [BUILD]})
+    assert first.status_code == 202 and first.content == b""
+    assert emu.control("GET", "/devops/builds")["count"] == 0
+    second = call(emu, "POST", gateway("builds", "/bulk"), json={"builds": [BUILD]})
+    assert second.status_code == 202 and second.json()["acceptedBuilds"] == [{"pipelineId": "p", "buildNumber": 1}]
