@@ -236,6 +236,12 @@ class TokenEndpoint:
         elif error == "invalid_scope":
             message = "the requested scopes were refused"
             option = "scopes"
+        elif error == "unsupported_grant_type" and grant_type == "client_credentials" and self.provider == "datacenter":
+            message = ("Jira Data Center does not give this client the client_credentials grant: on Data Center it "
+                       f"exists only for service accounts (Jira 10.x and later, POST {self.url(grant_type)}, no "
+                       "refresh token), not for the incoming-link OAuth 2.0 clients of Jira 8.22 to 10; use a "
+                       "service account's client_id, or grant_type=authorization_code with this client")
+            option = "grant_type"
         elif grant_type == "authorization_code":
             message = ("the authorization code was refused: a code works once, for a few minutes, with the same "
                        "redirect_uri (and code_verifier when PKCE was used); start the authorization again")

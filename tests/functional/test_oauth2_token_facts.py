@@ -5,7 +5,7 @@ import json
 import time
 
 import pytest
-from oauth2_support import APP, CC, SCOPES, base_args, grant, token_requests
+from oauth2_support import APP, CC, REDIRECT, SCOPES, base_args, grant, token_requests
 
 DAY = 86400
 
@@ -93,3 +93,18 @@ def test_the_grant_time_is_recorded_kept_across_rotations_and_bounds_grant_expir
     rotated = refresh(emulator, run_module, cache, min_ttl=7200)
     assert user_entry(cache)[1]["granted_at"] == granted - 340 * DAY
     assert rotated["grant_expires_at"] == late["grant_expires_at"] and "ends by" in warnings_text(rotated)
+
+
+# -- issue 10 item 9: client credentials on Data Center --------------------------------------------------------
+def test_datacenter_client_credentials_for_an_incoming_link_client_say_it_needs_a_service_account(emulator,
+                                                                                                    run_module):
+    admin = base_args(emulator, username="admin", password="admin")
+    client = run_module("oauth2_client", dict(admin, name="CI server", redirect_uris=[REDIRECT], scope="WRITE"))
+    assert not client.failed, client
+    res = run_module("oauth2_token", base_args(emulator, provider="datacenter", client_id=client["client_id"],
+                                               client_secret=client["client_secret"]))
+    assert res.failed and res["status"] == 400 and res["option"] == "grant_type"
+    assert "on Data Center it exists only for service accounts (Jira 10.x and later, POST " \
+           f"{emulator.url}/rest/oauth2/latest/token, no refresh token)" in res["msg"]
+    assert "not for the incoming-link OAuth 2.0 clients of Jira 8.22 to 10" in res["msg"]
+    assert "unsupported_grant_type" in res["msg"] and client["client_secret"] not in json.dumps(res)

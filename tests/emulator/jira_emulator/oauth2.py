@@ -252,6 +252,12 @@ def _grant_client_credentials(state, provider, client, form):
             scopes = wanted
         user, ttl, cloud_ids = client["user"], _cfg("oauth2_credentials_ttl"), [state.config["cloud_id"]]
     else:
+        # The clients of /rest/oauth2/latest/client are incoming-link clients: Jira 8.22-10 gives them the
+        # authorization code grant only. (Client credentials on Data Center belong to the service accounts of
+        # Jira 10.x and later, which this emulator does not have.)
+        if not client.get("service_account"):
+            raise OAuthFailure(400, "unsupported_grant_type", "The grant type client_credentials is not supported "
+                                                              "for this client")
         scopes = list(DC_SCOPE_IMPLIES[client["scope"]])
         user, ttl, cloud_ids = client["userKey"], _cfg("oauth2_dc_access_ttl"), None
     token = _issue_access_token(state, provider=provider, client_id=client["client_id"], user=user, scopes=scopes,
