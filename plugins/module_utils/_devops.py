@@ -93,11 +93,16 @@ class DevopsApi:
 
     def unconfirmed(self, reply, units):
         """The units a 202 reply neither accepts nor rejects: Jira may or may not have stored them."""
+        keys = [self.unit_key(unit) for unit in units]
         answered = self.answered_keys(reply)
         if answered is None:
-            return [self.unit_key(unit) for unit in units]
+            return keys
         seen = {_same_key(key) for key in answered}
-        return [self.unit_key(unit) for unit in units if _same_key(self.unit_key(unit)) not in seen]
+        return [key for key in keys if _same_key(key) not in seen and self.reply_names(key, reply)]
+
+    def reply_names(self, key, reply):
+        """Whether a reply that answers at all must name this unit."""
+        return True
 
     # -- module hooks -----------------------------------------------------------------------------------------
     def extra_options(self):
@@ -334,33 +339,21 @@ class DevinfoApi(DevopsApi):
             return None
         keys = []
         for repo_id, ids in (accepted or {}).items():
-            keys.append({"repositoryId": repo_id})
             for kind in schema.DEVINFO_ENTITY_TYPES:
                 keys.extend({"repositoryId": repo_id, "type": kind, "id": i} for i in (ids or {}).get(kind) or [])
         for repo_id, failure in (failed or {}).items():
-            keys.append({"repositoryId": repo_id})
             for kind in schema.DEVINFO_ENTITY_TYPES:
                 keys.extend({"repositoryId": repo_id, "type": kind, "id": item.get("id")}
                             for item in (failure or {}).get(kind) or [] if isinstance(item, dict))
         return keys
 
-    def unconfirmed(self, reply, units):
-        answered = self.answered_keys(reply)
-        if answered is None:
-            return [self.unit_key(unit) for unit in units]
-        seen = {_same_key(key) for key in answered}
-        failed_repos = {str(repo_id) for repo_id, failure in (reply.get("failedDevinfoEntities") or {}).items()
-                        if (failure or {}).get("errorMessages")}
-        out = []
-        for unit in units:
-            key = self.unit_key(unit)
-            if str(key["repositoryId"]) in failed_repos:
-                continue  # the whole repository was refused, its entities with it
-            if "type" not in key:
-                continue  # the reply lists entity ids; a repository sent without entities has none to list
-            if _same_key(key) not in seen:
-                out.append(key)
-        return out
+    def reply_names(self, key, reply):
+        # The reply lists entity ids by repository: a repository sent without entities has none to list, and a
+        # repository refused as a whole (errorMessages) takes its entities with it.
+        if "type" not in key:
+            return False
+        failure = (reply.get("failedDevinfoEntities") or {}).get(str(key["repositoryId"])) or {}
+        return not failure.get("errorMessages")
 
 
 class FeatureFlagsApi(DevopsApi):
