@@ -8,7 +8,12 @@ short_description: Obtain OAuth 2.0 access tokens for Jira Cloud or Jira Data Ce
 version_added: 0.1.0
 description:
   - Obtains an OAuth 2.0 access token with client credentials (2LO, Jira Cloud OAuth credentials or a Data
-    Center service client), with an authorization code (3LO, a user approves the app), or with a refresh token.
+    Center service account's client), with an authorization code (3LO, a user approves the app), or with a
+    refresh token.
+  - On Data Center, client credentials exist only for service accounts (Jira 10.x and later,
+    C(POST {url}/rest/oauth2/latest/token), no refresh token); the incoming-link clients of Jira 8.22 to 10
+    (M(jiraops.integration.oauth2_client)) have the authorization code grant only, and Jira answers
+    C(unsupported_grant_type) to their client-credentials requests.
   - For O(grant_type=authorization_code) without O(code) it only builds the URL the user must open, with a
     fresh random O(state) (and PKCE values for Data Center), and changes nothing. With O(code) it checks the
     state and exchanges the code for tokens.
