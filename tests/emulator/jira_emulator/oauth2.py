@@ -1,6 +1,7 @@
 """OAuth 2.0: Atlassian's authorization server (2LO client credentials, 3LO authorization code, rotating refresh
-tokens with reuse detection), the cloud gateway (``/ex/jira/{cloudid}/...``, accessible-resources, tenant_info),
-and Jira Data Center's OAuth 2.0 provider (authorize, token, incoming-link clients).
+tokens with reuse detection), the cloud gateway (``/ex/jira/{cloudid}/...``, accessible-resources; the site's
+tenant_info is served by ``devops.py``), and Jira Data Center's OAuth 2.0 provider (authorize, token,
+incoming-link clients).
 
 Access tokens are issued into ``state.bearer_tokens`` so every REST route accepts them, scopes enforced.
 Control endpoints live under ``/_emulator/oauth2/...``; expiries are tunable through ``/_emulator/config``.
@@ -486,10 +487,6 @@ def dc_authorize():
 
 
 # -- cloud gateway -------------------------------------------------------------------------------------------
-def tenant_info():
-    return jira_json({"cloudId": _state().config["cloud_id"]})
-
-
 @bp.get("/oauth/token/accessible-resources")
 def accessible_resources():
     try:
@@ -803,9 +800,6 @@ def control_expire_access_tokens():
 
 def register(app, state):
     state.on_reset(_reset)
-    # The DevOps feature serves the same tenant info; one rule is enough.
-    if not any(rule.rule == "/_edge/tenant_info" for rule in app.url_map.iter_rules()):
-        app.add_url_rule("/_edge/tenant_info", "oauth2_tenant_info", tenant_info, methods=["GET"])
     app.register_blueprint(bp)
     app.register_blueprint(control_bp)
     app.before_request(gateway_check)
