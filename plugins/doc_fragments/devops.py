@@ -82,6 +82,9 @@ notes:
     O(retry_budget), C(Retry-After) honoured).
   - Jira ignores, without failing, an update whose sequence number is not newer than the stored one; such an
     entity still counts as accepted.
+  - Every entity sent must be named in Jira's HTTP 202 reply as accepted or rejected. One that is not (the reply
+    left it out, or had an empty body) is listed in C(unconfirmed) and the task fails, since Jira may or may not
+    have stored it; sending it again is safe.
   - >-
     In the result's C(invocation) (shown with C(-vvv)), an entity list of more than 10 entities is echoed as its
     count, for example C(<10000 builds>), not in full; the outcome for each entity is in RV(accepted) and
