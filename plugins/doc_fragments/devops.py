@@ -43,7 +43,8 @@ options:
     description:
       - V(cloud) sends to Atlassian's API gateway, C({api_url}/jira/<api>/0.1/cloud/{cloud_id}/...), as
         integrations with OAuth 2.0 credentials must. The cloud id comes from O(cloud_id), or is looked up once
-        from the site O(url) (C(GET {url}/_edge/tenant_info), without credentials).
+        from the site O(url) (C(GET {url}/_edge/tenant_info), sent without credentials whatever the auth method,
+        so OAuth 2.0 client credentials need only O(url)).
       - V(site) sends to the site's own routes, C({url}/rest/<api>/<version>/...), as Connect apps do.
     type: str
     choices: [cloud, site]
@@ -69,14 +70,21 @@ notes:
   - >-
     Every entity is validated against the API's published rules (required fields, types, enums, lengths, counts,
     patterns, date-times, URLs) before anything is sent; all problems are reported at once as
-    C(<list>[<index>].<field>: <problem>), and nothing is sent while any remain. Unknown field names are reported
-    too, with the closest known name, since the API would drop them silently.
+    C(<list>[<index>].<field>: <problem>), and nothing is sent while any remain.
+  - >-
+    A field the published spec does not name is sent as given, with a warning that names it and the closest known
+    field (C(did you mean label?)): Atlassian adds fields (deployments' C(triggeredBy)) before its published spec
+    has them, and Jira accepts fields it does not know. A misspelt field therefore reaches Jira without effect;
+    read the warnings. With O(state=absent) only the key fields are used and other fields are ignored.
   - Integers given as strings of digits (as environment variables are) are converted to integers.
   - Entities are sent in as few requests as the API's limits allow; when Jira answers HTTP 413 (too large), the
     batch is split in two and each half is sent again. HTTP 429 and 503 replies are waited out (O(max_retries),
     O(retry_budget), C(Retry-After) honoured).
   - Jira ignores, without failing, an update whose sequence number is not newer than the stored one; such an
     entity still counts as accepted.
+  - Every entity sent must be named in Jira's HTTP 202 reply as accepted or rejected. One that is not (the reply
+    left it out, or had an empty body) is listed in C(unconfirmed) and the task fails, since Jira may or may not
+    have stored it; sending it again is safe.
   - >-
     In the result's C(invocation) (shown with C(-vvv)), an entity list of more than 10 entities is echoed as its
     count, for example C(<10000 builds>), not in full; the outcome for each entity is in RV(accepted) and

@@ -83,7 +83,7 @@ class ClientCredentialsAuth(_OAuth2Method):
     kind = KIND_CLIENT
     trigger_options = ("client_id", "client_secret")
     required_options = ("client_id", "client_secret")
-    description = "OAuth 2.0 client credentials (2LO: Jira Cloud OAuth credentials or a Data Center service client)"
+    description = "OAuth 2.0 client credentials (2LO: Jira Cloud OAuth credentials or a Data Center service account)"
 
 
 @register

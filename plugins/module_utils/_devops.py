@@ -15,6 +15,7 @@ from collections import OrderedDict, deque
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from urllib.parse import quote
 
+from ansible_collections.jiraops.integration.plugins.module_utils import _cloud_id as cloud_ids
 from ansible_collections.jiraops.integration.plugins.module_utils import _devops_schema as schema
 from ansible_collections.jiraops.integration.plugins.module_utils._errors import JiraError, OptionError
 
@@ -82,6 +83,26 @@ class DevopsApi:
         for item in reply.get(self.rejected_field) or []:
             outcome.rejected.append({"key": item.get("key"), "errors": item.get("errors") or []})
         outcome.add_unknown(reply.get("unknownIssueKeys"))
+
+    def answered_keys(self, reply):
+        """The keys the reply accepts or rejects; None when it has none of the fields that say so."""
+        if self.accepted_field not in reply and self.rejected_field not in reply:
+            return None
+        return list(reply.get(self.accepted_field) or []) + [
+            item.get("key") for item in reply.get(self.rejected_field) or [] if isinstance(item, dict)]
+
+    def unconfirmed(self, reply, units):
+        """The units a 202 reply neither accepts nor rejects: Jira may or may not have stored them."""
+        keys = [self.unit_key(unit) for unit in units]
+        answered = self.answered_keys(reply)
+        if answered is None:
+            return keys
+        seen = {_same_key(key) for key in answered}
+        return [key for key in keys if _same_key(key) not in seen and self.reply_names(key, reply)]
+
+    def reply_names(self, key, reply):
+        """Whether a reply that answers at all must name this unit."""
+        return True
 
     # -- module hooks -----------------------------------------------------------------------------------------
     def extra_options(self):
@@ -170,11 +191,19 @@ class DeploymentsApi(DevopsApi):
         deadline = time.monotonic() + timeout
         pending = list(range(len(outcome.accepted)))
         statuses = [None] * len(outcome.accepted)
+        unreadable = set()
         while True:
             still = []
             for index in pending:
                 key = outcome.accepted[index]
-                resp = client.request("GET", base + self.item_path(key) + "/gating-status", expected=(200,))
+                # Jira creates the gating status a moment after it accepts the deployment: until then the
+                # resource answers 404 (Atlassian's Jenkins plugin retries it too), which means "not decided yet".
+                resp = client.request("GET", base + self.item_path(key) + "/gating-status", expected=(200, 404))
+                if resp.status == 404:
+                    unreadable.add(index)
+                    still.append(index)
+                    continue
+                unreadable.discard(index)
                 statuses[index] = resp.json
                 if (resp.json or {}).get("gatingStatus") == "awaiting":
                     still.append(index)
@@ -185,7 +214,9 @@ class DeploymentsApi(DevopsApi):
                 outcome.gating_status = statuses
                 raise JiraError(
                     f"deployment gating still awaiting after {timeout:g}s for "
-                    + ", ".join(_key_text(outcome.accepted[i]) for i in pending)
+                    + ", ".join(_key_text(outcome.accepted[i])
+                                + (" (gating status not readable yet: HTTP 404)" if i in unreadable else "")
+                                for i in pending)
                     + " (raise gating_timeout, or approve the change request in Jira)")
             time.sleep(interval)
         outcome.gating_status = statuses
@@ -301,6 +332,29 @@ class DevinfoApi(DevopsApi):
                                              "errors": item.get("errorMessages") or []})
         outcome.add_unknown(reply.get("unknownIssueKeys"))
 
+    def answered_keys(self, reply):
+        accepted = reply.get("acceptedDevinfoEntities")
+        failed = reply.get("failedDevinfoEntities")
+        if accepted is None and failed is None:
+            return None
+        keys = []
+        for repo_id, ids in (accepted or {}).items():
+            for kind in schema.DEVINFO_ENTITY_TYPES:
+                keys.extend({"repositoryId": repo_id, "type": kind, "id": i} for i in (ids or {}).get(kind) or [])
+        for repo_id, failure in (failed or {}).items():
+            for kind in schema.DEVINFO_ENTITY_TYPES:
+                keys.extend({"repositoryId": repo_id, "type": kind, "id": item.get("id")}
+                            for item in (failure or {}).get(kind) or [] if isinstance(item, dict))
+        return keys
+
+    def reply_names(self, key, reply):
+        # The reply lists entity ids by repository: a repository sent without entities has none to list, and a
+        # repository refused as a whole (errorMessages) takes its entities with it.
+        if "type" not in key:
+            return False
+        failure = (reply.get("failedDevinfoEntities") or {}).get(str(key["repositoryId"])) or {}
+        return not failure.get("errorMessages")
+
 
 class FeatureFlagsApi(DevopsApi):
     kind = "flags"
@@ -316,6 +370,11 @@ class FeatureFlagsApi(DevopsApi):
     def item_path(self, key):
         return f"/flag/{_q(key)}"
 
+    def answered_keys(self, reply):
+        if self.accepted_field not in reply and "failedFeatureFlags" not in reply:
+            return None
+        return list(reply.get(self.accepted_field) or []) + list(reply.get("failedFeatureFlags") or {})
+
     def merge(self, reply, outcome):
         outcome.accepted.extend(reply.get(self.accepted_field) or [])
         for flag_id, errors in (reply.get("failedFeatureFlags") or {}).items():
@@ -324,6 +383,13 @@ class FeatureFlagsApi(DevopsApi):
 
 
 APIS = {api.kind: api for api in (BuildsApi(), DeploymentsApi(), DevinfoApi(), FeatureFlagsApi())}
+
+
+def _same_key(key):
+    """A key to compare sent and answered keys by: Jira may answer a number as text."""
+    if isinstance(key, dict):
+        return tuple(sorted((name, str(value)) for name, value in key.items()))
+    return str(key)
 
 
 def _key_text(key):
@@ -345,6 +411,7 @@ class Outcome:
         self.deleted = []
         self.gating_status = None
         self.batches = []
+        self.unconfirmed = []
 
     def add_unknown(self, keys):
         for key in keys or []:
@@ -384,12 +451,7 @@ def resolve_base(client, params, api):
         if not client.url:
             raise OptionError("cloud_id", "give cloud_id (or set JIRA_CLOUD_ID), or url (JIRA_URL) of the Jira Cloud "
                                           "site so that its cloud id can be looked up")
-        # tenant_info is public; the token is for the API gateway and is not sent to the site.
-        resp = client.request("GET", "/_edge/tenant_info", authenticate=False, expected=(200,))
-        cloud_id = resp.json.get("cloudId") if isinstance(resp.json, dict) else None
-        if not cloud_id:
-            raise JiraError(f"GET {client.url}/_edge/tenant_info did not return a cloudId; is {client.url} a Jira "
-                            "Cloud site? Give cloud_id instead")
+        cloud_id = cloud_ids.tenant_info(client, client.url)
     return api.base_url(client, route, cloud_id), cloud_id
 
 
@@ -400,6 +462,14 @@ def problems_message(errors, noun, count):
     if len(errors) > len(shown):
         text += f"; ... and {len(errors) - len(shown)} more (see errors)"
     return text
+
+
+def warn_unknown_fields(module, warnings):
+    """One warning per unknown field, up to MAX_LISTED_PROBLEMS; 10,000 builds with one new field stay readable."""
+    for warning in warnings[:MAX_LISTED_PROBLEMS]:
+        module.warn(warning)
+    if len(warnings) > MAX_LISTED_PROBLEMS:
+        module.warn(f"... and {len(warnings) - MAX_LISTED_PROBLEMS} more unknown fields, also sent as given")
 
 
 def _cut(position, units, size):
@@ -492,6 +562,7 @@ def submit(client, api, base, entities, common, outcome, parallel=1):
                     continue
                 if resp.status != 413:
                     proven = True
+                    # A 202 without a JSON object (an empty body from a proxy or an outage) confirms nothing.
                     replies.append((position, resp.json if isinstance(resp.json, dict) else {}, batch))
                     continue
                 halves = api.split(batch)
@@ -512,6 +583,7 @@ def submit(client, api, base, entities, common, outcome, parallel=1):
             else:
                 outcome.batches.append(len(batch))
                 api.merge(reply, outcome)
+                outcome.unconfirmed.extend(api.unconfirmed(reply, batch))
     if error is not None:
         raise error
 
@@ -625,7 +697,7 @@ def run(module, api):
             raise OptionError(api.kind, f"is required with state=present (the {api.noun}s to send)")
         schema.apply_defaults(api.kind, entities)
         api.prepare(entities, params)
-        errors.extend(schema.validate(api.kind, entities))
+        errors.merge(schema.validate(api.kind, entities))
     else:
         if entities and properties:
             raise OptionError(api.kind, f"with state=absent give either {api.kind} (delete by key) or properties "
@@ -634,9 +706,11 @@ def run(module, api):
             raise OptionError(api.kind, f"state=absent needs {api.kind} (to delete by key) or properties "
                                         "(to delete by properties)")
         if entities:
+            # Only the keys are used (a delete sends no entity), so fields beside them do not matter.
             errors.extend(schema.validate(api.kind, entities, keys_only=True))
+    warn_unknown_fields(module, errors.warnings)
     if errors:
-        module.fail_json(msg=problems_message(errors, api.noun, len(entities or [])), errors=errors, requests=0,
+        module.fail_json(msg=problems_message(errors, api.noun, len(entities or [])), errors=list(errors), requests=0,
                          changed=False, accepted=[], rejected=[], unknown_issue_keys=[])
 
     outcome = Outcome()
@@ -679,6 +753,8 @@ def run(module, api):
         partial["changed"] = bool(outcome.accepted or outcome.deleted)
         if outcome.gating_status is not None:
             partial["gating_status"] = outcome.gating_status
+        if outcome.unconfirmed:
+            partial["unconfirmed"] = outcome.unconfirmed
         module.fail_from(exc, **partial)
 
     result = _result(outcome, client, cloud_id, base)
@@ -688,6 +764,13 @@ def run(module, api):
         if outcome.gating_status is not None:
             result["gating_status"] = outcome.gating_status
     problems = []
+    if outcome.unconfirmed:
+        result["unconfirmed"] = outcome.unconfirmed
+        problems.append(
+            f"{len(outcome.unconfirmed)} not confirmed (Jira's HTTP 202 reply neither accepted nor rejected them, so "
+            "they may or may not be stored; sending again is safe): "
+            + ", ".join(_key_text(k) for k in outcome.unconfirmed[:10])
+            + ("; ..." if len(outcome.unconfirmed) > 10 else ""))
     if outcome.rejected and params["fail_on_rejected"]:
         problems.append(f"{len(outcome.rejected)} rejected: " + "; ".join(
             f"{_key_text(r['key'])}: " + ", ".join(_message(e) for e in r["errors"]) for r in outcome.rejected[:10])

@@ -39,6 +39,19 @@ _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/\s?#]+(?:[/?#]\S*)?$")
 MISSING = object()
 
 
+class Problems(list):
+    """The errors found; ``warnings`` holds what does not stop a submission (fields the spec copy lacks)."""
+
+    def __init__(self):
+        super().__init__()
+        self.warnings = []
+
+    def merge(self, other):
+        self.extend(other)
+        self.warnings.extend(getattr(other, "warnings", ()))
+        return self
+
+
 def _show(value):
     """A short, quoted rendering of a bad value for messages."""
     if isinstance(value, str):
@@ -267,9 +280,14 @@ class Obj(Rule):
                     errors.append(f"{path}.{field}: is required")
                 continue  # an optional null is the same as leaving the field out
             if rule is None:
-                hint = difflib.get_close_matches(str(field), list(fields), n=1)
-                known = f" (did you mean {hint[0]}?)" if hint else f"; known fields: {', '.join(sorted(fields))}"
-                errors.append(f"{path}.{field}: unknown field{known}")
+                # Atlassian adds fields before the published spec has them (deployments' triggeredBy), and Jira
+                # takes fields it does not know: a warning, so that a typo still shows but nothing is blocked.
+                close = difflib.get_close_matches(str(field), list(fields), n=1)
+                nearest = close or difflib.get_close_matches(str(field), list(fields), n=1, cutoff=0)
+                known = (f" (did you mean {close[0]}?)" if close
+                         else f" (closest known field: {nearest[0]})" if nearest else "")
+                getattr(errors, "warnings", errors).append(
+                    f"{path}.{field}: unknown field, sent to Jira as given{known}")
                 continue
             new = rule.check(item, path, field, errors)
             if new is not item:
@@ -607,9 +625,10 @@ ENTITY_KEYS = {
 def validate(kind, entities, keys_only=False):
     """Check every entity of ``kind`` (builds, deployments, repositories, flags); return all problems found.
 
-    Digit strings in integer fields are converted in place; nothing else is changed.
+    Digit strings in integer fields are converted in place; nothing else is changed. Fields the spec does not
+    name are left in place and listed in ``errors.warnings``.
     """
-    errors = []
+    errors = Problems()
     rule = (KEY_RULES if keys_only else ENTITY_RULES)[kind]
     check = rule.check
     for index, entity in enumerate(entities):
@@ -623,7 +642,7 @@ def validate(kind, entities, keys_only=False):
 
 def validate_request(properties=None, provider_metadata=None):
     """The request-level options shared by the four APIs."""
-    errors = []
+    errors = Problems()
     if properties is not None:
         PROPERTIES.check(properties, "properties", None, errors)
     if provider_metadata is not None:

@@ -28,6 +28,12 @@ CHAIN_MEMORY = 50
 KIND_CLIENT = "client_credentials"
 KIND_USER = "user"
 
+# Atlassian's policy for 3LO rotating refresh tokens: one expires after 90 days unused, and every refresh token of a
+# grant 365 days after the user's consent, however often it was rotated.
+REFRESH_IDLE_LIMIT = 90 * 86400
+GRANT_MAX_AGE = 365 * 86400
+GRANT_WARN_BEFORE = 30 * 86400
+
 
 def new_state():
     return secrets.token_urlsafe(24)
@@ -103,16 +109,20 @@ def parse_callback(code, expected_state):
 class Token:
     """A token reply or store entry, with the facts modules return."""
 
-    FIELDS = ("access_token", "token_type", "expires_at", "scopes", "refresh_token", "obtained_at")
+    FIELDS = ("access_token", "token_type", "expires_at", "scopes", "refresh_token", "obtained_at", "granted_at")
 
     def __init__(self, access_token, token_type="Bearer", expires_at=None, scopes=None, refresh_token=None,
-                 obtained_at=None):
+                 obtained_at=None, granted_at=None):
         self.access_token = access_token
         self.token_type = token_type or "Bearer"
         self.expires_at = expires_at
         self.scopes = list(scopes or [])
         self.refresh_token = refresh_token
         self.obtained_at = obtained_at or time.time()
+        # When the user consented (a 3LO grant); None when the grant came from elsewhere (a refresh_token option).
+        self.granted_at = granted_at
+        # Whether the reply named its scopes (RFC 6749 5.1: it may leave them out when they are those requested).
+        self.scope_reported = True
 
     @classmethod
     def from_reply(cls, payload, now):
@@ -123,8 +133,10 @@ class Token:
             expires_at = None
         scope = payload.get("scope")
         scopes = scope.split() if isinstance(scope, str) else list(scope or [])
-        return cls(payload["access_token"], payload.get("token_type"), expires_at, scopes,
-                   payload.get("refresh_token"), now)
+        token = cls(payload["access_token"], payload.get("token_type"), expires_at, scopes,
+                    payload.get("refresh_token"), now)
+        token.scope_reported = scope is not None
+        return token
 
     @classmethod
     def from_entry(cls, entry):
@@ -135,6 +147,14 @@ class Token:
         if self.expires_at is None:
             return 0
         return self.expires_at - (now or time.time())
+
+    def grant_expires_at(self):
+        """When the grant's refresh token stops working at the latest: 90 days after its last use (this token was
+        obtained with it), 365 days after the consent when that time is known."""
+        bounds = [self.obtained_at + REFRESH_IDLE_LIMIT]
+        if self.granted_at is not None:
+            bounds.append(self.granted_at + GRANT_MAX_AGE)
+        return min(bounds)
 
     def result(self):
         """What modules return (the caller decides whether the refresh token is included)."""
@@ -216,6 +236,12 @@ class TokenEndpoint:
         elif error == "invalid_scope":
             message = "the requested scopes were refused"
             option = "scopes"
+        elif error == "unsupported_grant_type" and grant_type == "client_credentials" and self.provider == "datacenter":
+            message = ("Jira Data Center does not give this client the client_credentials grant: on Data Center it "
+                       f"exists only for service accounts (Jira 10.x and later, POST {self.url(grant_type)}, no "
+                       "refresh token), not for the incoming-link OAuth 2.0 clients of Jira 8.22 to 10; use a "
+                       "service account's client_id, or grant_type=authorization_code with this client")
+            option = "grant_type"
         elif grant_type == "authorization_code":
             message = ("the authorization code was refused: a code works once, for a few minutes, with the same "
                        "redirect_uri (and code_verifier when PKCE was used); start the authorization again")
@@ -326,11 +352,17 @@ class TokenSource:
         self.obtained += 1
         if self.kind == KIND_CLIENT:
             token = self.endpoint.request("client_credentials", scope=" ".join(self.scopes) if self.scopes else None)
+            if not token.scope_reported and self.scopes:
+                token.scopes = list(self.scopes)  # granted as requested, else the reply would name them
         else:
             refresh_token = self._refresh_token_for(entry)
             token = self.endpoint.request("refresh_token", refresh_token=refresh_token)
             if not token.refresh_token:
                 token.refresh_token = refresh_token  # a server that does not rotate keeps the old one valid
+            if not token.scope_reported and entry and self._belongs(entry):
+                token.scopes = list(entry.get("scopes") or [])  # a refresh keeps the grant's scopes
+            if entry and self._belongs(entry):
+                token.granted_at = entry.get("granted_at")
             self._used_refresh_token = refresh_token
         if token.expires_at is not None and token.remaining() <= self.min_ttl:
             self.warn(f"min_ttl ({self.min_ttl}s) is not shorter than the token lifetime "
@@ -364,22 +396,22 @@ class TokenSource:
             "client_secret_sha256": self._secret_fingerprint(),
         }
         if self.kind == KIND_USER:
+            entry["granted_at"] = token.granted_at  # kept across rotations: the 365-day limit counts from it (credential_info)
             chain = list((previous or {}).get("chain") or []) if previous and self._belongs(previous) else []
             for value in (self.refresh_token, self._used_refresh_token, token.refresh_token):
                 if value and fingerprint(value) not in chain:
                     chain.append(fingerprint(value))
             entry["refresh_token"] = token.refresh_token
             entry["chain"] = chain[-CHAIN_MEMORY:]
-            # When the user authorized: Atlassian's absolute refresh-token limit counts from then (credential_info).
-            if previous and self._belongs(previous) and previous.get("granted_at"):
-                entry["granted_at"] = previous["granted_at"]
         return entry
 
     def start_chain(self, token):
         """Store a user's first tokens (from an authorization code), replacing any older grant of this client."""
+        if token.granted_at is None:
+            token.granted_at = token.obtained_at
         if self.store is None:
             return
         self._used_refresh_token = None
         self.refresh_token = None
         with self.store.locked() as tx:
-            tx.put(self.key, dict(self._entry(token, None), granted_at=token.obtained_at))
+            tx.put(self.key, self._entry(token, None))

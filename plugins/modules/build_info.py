@@ -99,6 +99,15 @@ accepted:
   type: list
   elements: dict
   sample: [{"pipelineId": "pink-logo", "buildNumber": 42}]
+unconfirmed:
+  description:
+    - Keys of the builds sent that no HTTP 202 reply accepted or rejected (the body was empty, or left
+      them out).
+    - Jira may or may not have stored them, so the task fails; sending them again is safe.
+  returned: when a reply left any unconfirmed
+  type: list
+  elements: dict
+  sample: [{"pipelineId": "pink-logo", "buildNumber": 44}]
 rejected:
   description:
     - Builds Jira refused, with its error messages; also a build Jira found too large (HTTP 413) on its own.

@@ -53,6 +53,8 @@ options:
     description:
       - Ask Jira to gate each deployment (the C(initiate_deployment_gating) command is added when missing) and,
         after submitting, poll each accepted deployment's gating status until it is no longer V(awaiting).
+      - Jira does not have the gating status at once, so the first reads after a submission can answer HTTP 404;
+        a 404 counts as V(awaiting) until O(gating_timeout).
       - The task fails when a deployment is V(prevented) or V(invalid), or still V(awaiting) after
         O(gating_timeout); RV(gating_status) is returned either way.
     type: bool
@@ -110,6 +112,15 @@ accepted:
   type: list
   elements: dict
   sample: [{"pipelineId": "pink-logo-deploy", "environmentId": "staging-eu", "deploymentSequenceNumber": 57}]
+unconfirmed:
+  description:
+    - Keys of the deployments sent that no HTTP 202 reply accepted or rejected (the body was empty, or left
+      them out).
+    - Jira may or may not have stored them, so the task fails; sending them again is safe.
+  returned: when a reply left any unconfirmed
+  type: list
+  elements: dict
+  sample: [{"pipelineId": "deploy", "environmentId": "production", "deploymentSequenceNumber": 7}]
 rejected:
   description: Deployments Jira refused, with its error messages.
   returned: always

@@ -104,6 +104,15 @@ accepted:
   type: list
   elements: dict
   sample: [{"repositoryId": "pink-logo", "commits": ["1b4a0c2e9f"], "branches": [], "pullRequests": []}]
+unconfirmed:
+  description:
+    - Keys of the commits, branches and pull requests sent that no HTTP 202 reply accepted or rejected (the
+      body was empty, or left them out).
+    - Jira may or may not have stored them, so the task fails; sending them again is safe.
+  returned: when a reply left any unconfirmed
+  type: list
+  elements: dict
+  sample: [{"repositoryId": "pink-logo", "type": "commits", "id": "c1"}]
 rejected:
   description:
     - What Jira refused, with its error messages; C(key) is C({repositoryId}) for the repository itself or

@@ -85,6 +85,15 @@ accepted:
   type: list
   elements: str
   sample: ["pink-logo"]
+unconfirmed:
+  description:
+    - Keys of the feature flags sent that no HTTP 202 reply accepted or rejected (the body was empty, or left
+      them out).
+    - Jira may or may not have stored them, so the task fails; sending them again is safe.
+  returned: when a reply left any unconfirmed
+  type: list
+  elements: raw
+  sample: ["pink-logo"]
 rejected:
   description: Flags Jira refused, as C({key, errors}) with C(key) the flag id.
   returned: always

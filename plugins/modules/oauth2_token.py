@@ -8,7 +8,12 @@ short_description: Obtain OAuth 2.0 access tokens for Jira Cloud or Jira Data Ce
 version_added: 0.1.0
 description:
   - Obtains an OAuth 2.0 access token with client credentials (2LO, Jira Cloud OAuth credentials or a Data
-    Center service client), with an authorization code (3LO, a user approves the app), or with a refresh token.
+    Center service account's client), with an authorization code (3LO, a user approves the app), or with a
+    refresh token.
+  - On Data Center, client credentials exist only for service accounts (Jira 10.x and later,
+    C(POST {url}/rest/oauth2/latest/token), no refresh token); the incoming-link clients of Jira 8.22 to 10
+    (M(jiraops.integration.oauth2_client)) have the authorization code grant only, and Jira answers
+    C(unsupported_grant_type) to their client-credentials requests.
   - For O(grant_type=authorization_code) without O(code) it only builds the URL the user must open, with a
     fresh random O(state) (and PKCE values for Data Center), and changes nothing. With O(code) it checks the
     state and exchanges the code for tokens.
@@ -82,6 +87,14 @@ notes:
   - Jira Cloud accepts OAuth 2.0 access tokens only through C({api_url}/ex/jira/{cloud_id}); find the cloud id
     with M(jiraops.integration.cloud_id).
   - Jira Data Center is an OAuth 2.0 provider from version 8.22 (incoming links, M(jiraops.integration.oauth2_client)).
+  - A token reply without C(scope) is taken to grant the scopes requested (or, for a refresh, the grant's scopes),
+    as RFC 6749 allows; a refresh reply without C(refresh_token) keeps the one that was used. Such tokens are
+    cached and reused like any other.
+  - >-
+    Atlassian ends a 3LO grant when its refresh token is not used for 90 days, and 365 days after the user's
+    consent at the latest, however often the token rotated. The consent time is recorded in O(token_cache) with
+    the code exchange and kept across rotations; RV(grant_expires_at) is the earlier of the two limits, and the
+    module warns when it is 30 days away or less. The user must then authorize again.
 seealso:
   - module: jiraops.integration.cloud_id
   - module: jiraops.integration.oauth2_client
@@ -176,6 +189,15 @@ refresh_token:
     - Without O(token_cache) this is the only copy of the new refresh token; the previous one no longer works.
   returned: when one was issued by this run
   type: str
+grant_expires_at:
+  description:
+    - When the user's grant stops working at the latest, in seconds since the epoch (UTC); the earlier of the
+      last use of the refresh token + 90 days and the consent + 365 days.
+    - Only the 90-day limit is known for a grant that did not start with this collection's code exchange (a
+      O(refresh_token) given as an option), since its consent time is not recorded.
+  returned: for a user's grant (V(authorization_code) exchange, V(refresh_token)) with O(provider=cloud)
+  type: int
+  sample: 1775001600
 cached:
   description: Whether RV(access_token) came from O(token_cache) without a request.
   returned: when RV(access_token) is returned
@@ -205,12 +227,15 @@ code_challenge_method:
   sample: S256
 """
 
+import time
+
 from ansible_collections.jiraops.integration.plugins.module_utils._auth import NoAuth
 from ansible_collections.jiraops.integration.plugins.module_utils._errors import OptionError
 from ansible_collections.jiraops.integration.plugins.module_utils._module import JiraModule
 from ansible_collections.jiraops.integration.plugins.module_utils._options import build_client
 from ansible_collections.jiraops.integration.plugins.module_utils._oauth2 import (
     DC_SCOPES,
+    GRANT_WARN_BEFORE,
     KIND_CLIENT,
     KIND_USER,
     TokenEndpoint,
@@ -266,10 +291,26 @@ def exchange_code(module, endpoint, store):
     result = dict(token.result(), changed=True, cached=False)
     if token.refresh_token:
         result["refresh_token"] = token.refresh_token
+        report_grant_expiry(module, token, result)
     elif p["provider"] == "cloud":
         module.warn("no refresh token was issued: add the offline_access scope to keep access beyond "
                     f"{result['expires_in']}s")
     return result
+
+
+def report_grant_expiry(module, token, result):
+    """Atlassian ends a 3LO grant 90 days after its last use or 365 days after the consent: say when, and warn."""
+    if module.params["provider"] != "cloud":
+        return
+    ends = token.grant_expires_at()
+    result["grant_expires_at"] = int(ends)
+    left = ends - time.time()
+    if left <= GRANT_WARN_BEFORE:
+        when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ends))
+        days = max(0, left) / 86400
+        module.warn(f"the user's grant for client {module.params['client_id']} ends by {when} (in {days:.0f} days): "
+                    "Atlassian's refresh tokens stop working 365 days after the user's consent, or after 90 days "
+                    "unused; have the user authorize again before then (role jiraops.integration.oauth2_authorize)")
 
 
 def get_token(module, endpoint, store):
@@ -287,6 +328,8 @@ def get_token(module, endpoint, store):
         return dict(token.result(), changed=False, cached=True)
     token, obtained = source.get()
     result = dict(token.result(), changed=obtained, cached=not obtained)
+    if kind == KIND_USER:
+        report_grant_expiry(module, token, result)
     if obtained and kind == KIND_USER:
         result["refresh_token"] = token.refresh_token
         if store is None:

@@ -100,3 +100,14 @@ def run_playbook(playbook, inventory, tmp_path, extra_vars=None, verbosity=0, fo
     environ.pop("JIRAOPS_COLLECTIONS_ROOT", None)
     environ.update(env or {})
     return subprocess.run(cmd, capture_output=True, text=True, env=environ, timeout=timeout, check=False)
+
+
+def datacenter_exchange(emulator, run_module, client_id, client_secret, user="bob", **kw):
+    """A Data Center incoming-link client's token the way it really gets one: PKCE authorization code, as ``user``."""
+    dc = base_args(emulator, provider="datacenter", client_id=client_id, client_secret=client_secret, **kw)
+    start = run_module("oauth2_token", dict(dc, grant_type="authorization_code", redirect_uri=REDIRECT,
+                                            scopes=["WRITE"]))
+    assert not start.failed, start
+    return run_module("oauth2_token", dict(dc, grant_type="authorization_code", redirect_uri=REDIRECT,
+                                           code=approve(start["authorize_url"], user=user), state=start["state"],
+                                           code_verifier=start["code_verifier"]))

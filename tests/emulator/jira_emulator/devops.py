@@ -19,7 +19,8 @@ them, and likewise ``deployment``, ``source-code`` (devinfo) and ``feature-flag`
 
 Deployment gating: a deployment submitted with the command ``initiate_deployment_gating`` is ``awaiting`` for
 ``config.devops_gating_polls`` reads of its gating status, then ``config.devops_gating_outcome`` (allowed).
-Deployments without the command read as ``allowed``.
+Before that, like Jira, its gating status is not readable at once: the first ``config.devops_gating_not_found_reads``
+(1) reads answer 404 (Atlassian's Jenkins plugin retries them). Deployments without the command read as ``allowed``.
 
 Control API: ``GET /_emulator/devops/{builds|deployments|repositories|flags}`` lists what is stored (with the
 properties each item was tagged with), ``POST /_emulator/devops/gating`` sets a deployment's gating status.
@@ -28,6 +29,8 @@ either route) were being handled at once: ``in_flight`` now, ``max_in_flight`` s
 ``bulk_requests`` seen; a request counts from its arrival to its reply, an injected delay included.
 ``DELETE /_emulator/devops/concurrency`` starts ``max_in_flight`` and ``bulk_requests`` again.
 ``GET /_edge/tenant_info`` answers the site's cloud id, as Jira Cloud sites do.
+``config.devops_unconfirmed_replies`` (0): that many next submissions (``POST .../bulk``) are answered 202 with an
+empty body and stored nothing, as a proxy or an outage may; the collection must not read that as success.
 """
 from __future__ import annotations
 
@@ -58,7 +61,8 @@ SCOPE_NAMES = {"builds": ("build", "build-info"), "deployments": ("deployment", 
 MODULE_NAMES = {"builds": "jiraBuildInfoProvider", "deployments": "jiraDeploymentInfoProvider",
                 "devinfo": "jiraDevelopmentTool", "featureflags": "jiraFeatureFlagInfoProvider"}
 CONNECT_SCOPE = {"write": "WRITE", "delete": "DELETE", "read": "READ"}
-DEFAULTS = {"devops_max_body_bytes": 1024 * 1024, "devops_gating_polls": 1, "devops_gating_outcome": "allowed"}
+DEFAULTS = {"devops_max_body_bytes": 1024 * 1024, "devops_gating_polls": 1, "devops_gating_outcome": "allowed",
+            "devops_gating_not_found_reads": 1, "devops_unconfirmed_replies": 0}
 ENTITY_PATHS = {"commit": "commits", "branch": "branches", "pull_request": "pullRequests"}
 BULK_PATH = re.compile(r"^/(?:jira/(?:builds|deployments|devinfo|featureflags)/0\.1/cloud/[^/]+"
                        r"|rest/(?:builds|deployments|featureflags)/0\.1|rest/devinfo/0\.10)/bulk$")
@@ -119,11 +123,23 @@ def devops_view(api, access):
                 if limit and size > int(limit):
                     return messages(413, f"Request payload of {size} bytes is too large (limit {limit}); submit "
                                          "fewer entities in each request.", api=api)
+            if request.method == "POST" and BULK_PATH.match(request.path) and _take_unconfirmed(state):
+                return Response(status=202)
             return view(**kwargs)
 
         return inner
 
     return wrap
+
+
+def _take_unconfirmed(state):
+    """True for the next ``config.devops_unconfirmed_replies`` submissions: 202 with an empty body, nothing stored."""
+    with state.lock:
+        left = int(state.config.get("devops_unconfirmed_replies") or 0)
+        if left <= 0:
+            return False
+        state.config["devops_unconfirmed_replies"] = left - 1
+        return True
 
 
 def route(api, rule, methods, access):
@@ -289,7 +305,8 @@ def submit_deployments():
                             for c in dep.get("commands") or [])
                 if gated and triple not in store["gating"]:
                     store["gating"][triple] = {"gatingStatus": "awaiting", "polls": 0, "details": [],
-                                               "updatedTimestamp": _now()}
+                                               "updatedTimestamp": _now(),
+                                               "not_found": int(_state().config["devops_gating_not_found_reads"])}
             accepted.append(key)
     return jira_json({"acceptedDeployments": accepted, "rejectedDeployments": rejected,
                       "unknownIssueKeys": unknown_keys, "unknownAssociations": unknown_assoc}, status=202)
@@ -326,6 +343,9 @@ def gating_status(pipeline_id, environment_id, sequence):
         gate = _store()["gating"].get(triple)
         if gate is None:
             status, details, updated = "allowed", [], _now()
+        elif gate.get("not_found", 0) > 0:
+            gate["not_found"] -= 1
+            return messages(404, "No data found for the given deployment ID.")
         else:
             gate["polls"] += 1
             if gate["gatingStatus"] == "awaiting" and gate["polls"] > int(state.config["devops_gating_polls"]):

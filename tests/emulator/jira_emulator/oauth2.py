@@ -1,6 +1,7 @@
 """OAuth 2.0: Atlassian's authorization server (2LO client credentials, 3LO authorization code, rotating refresh
-tokens with reuse detection), the cloud gateway (``/ex/jira/{cloudid}/...``, accessible-resources, tenant_info),
-and Jira Data Center's OAuth 2.0 provider (authorize, token, incoming-link clients).
+tokens with reuse detection), the cloud gateway (``/ex/jira/{cloudid}/...``, accessible-resources; the site's
+tenant_info is served by ``devops.py``), and Jira Data Center's OAuth 2.0 provider (authorize, token,
+incoming-link clients).
 
 Access tokens are issued into ``state.bearer_tokens`` so every REST route accepts them, scopes enforced.
 Control endpoints live under ``/_emulator/oauth2/...``; expiries are tunable through ``/_emulator/config``.
@@ -60,6 +61,10 @@ DEFAULT_CONFIG = {
     "oauth2_dc_access_ttl": 3600,  # Data Center access tokens
     "oauth2_code_ttl": 600,  # authorization codes
     "oauth2_refresh_ttl": 90 * 86400,  # an unused refresh token expires after 90 days
+    "oauth2_grant_max_age": 365 * 86400,  # and every refresh token of a grant 365 days after the consent
+    # Token reply fields left out (RFC 6749 makes scope optional and a refresh token is never due to 2LO):
+    # any of "scope", "refresh_token".
+    "oauth2_omit_reply_fields": [],
     "oauth2_reuse_grace": 60,  # a rotated refresh token still works this long (Atlassian's reuse interval)
     "extra_sites": [],  # more sites a 3LO grant can reach: [{"id", "url", "name"}]
 }
@@ -171,6 +176,8 @@ def _token_reply(access_token, ttl, scopes, refresh_token=None):
     body = {"access_token": access_token, "expires_in": int(ttl), "token_type": "Bearer", "scope": " ".join(sorted(scopes))}
     if refresh_token:
         body["refresh_token"] = refresh_token
+    for field in _cfg("oauth2_omit_reply_fields") or []:
+        body.pop(field, None)
     return jira_json(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
 
 
@@ -246,6 +253,12 @@ def _grant_client_credentials(state, provider, client, form):
         user, ttl = client["user"], _cfg("oauth2_credentials_ttl")
         cloud_ids = [client.get("cloud_id") or state.config["cloud_id"]]
     else:
+        # The clients of /rest/oauth2/latest/client are incoming-link clients: Jira 8.22-10 gives them the
+        # authorization code grant only. (Client credentials on Data Center belong to the service accounts of
+        # Jira 10.x and later, which this emulator does not have.)
+        if not client.get("service_account"):
+            raise OAuthFailure(400, "unsupported_grant_type", "The grant type client_credentials is not supported "
+                                                              "for this client")
         scopes = list(DC_SCOPE_IMPLIES[client["scope"]])
         user, ttl, cloud_ids = client["userKey"], _cfg("oauth2_dc_access_ttl"), None
     token = _issue_access_token(state, provider=provider, client_id=client["client_id"], user=user, scopes=scopes,
@@ -305,6 +318,8 @@ def _grant_refresh_token(state, provider, client, form):
     now = time.time()
     if info["superseded_at"] is None and now - info["issued_at"] > _cfg("oauth2_refresh_ttl"):
         raise OAuthFailure(status, error, "refresh_token is invalid: it expired unused")
+    if now - chain["created"] > _cfg("oauth2_grant_max_age"):
+        raise OAuthFailure(status, error, "refresh_token is invalid: the grant is older than its maximum lifetime")
     if value != chain["head"]:
         if info["superseded_at"] is not None and now - info["superseded_at"] <= _cfg("oauth2_reuse_grace"):
             chain["grace_reuses"] += 1
@@ -312,16 +327,20 @@ def _grant_refresh_token(state, provider, client, form):
             _revoke_chain(state, chain, "a rotated refresh token was reused")
             raise OAuthFailure(status, error, "refresh_token is invalid: a rotated refresh token was reused, "
                                               "so the whole grant was revoked; the user must authorize again")
+    ttl = _cfg("oauth2_access_ttl") if provider == "cloud" else _cfg("oauth2_dc_access_ttl")
+    access = _issue_access_token(state, provider=provider, client_id=client["client_id"], user=chain["user"],
+                                 scopes=chain["scopes"], ttl=ttl, chain=chain["id"], cloud_ids=chain["cloud_ids"])
+    chain["access_tokens"].append(access)
+    if "refresh_token" in (_cfg("oauth2_omit_reply_fields") or []):
+        # A server that sends no new refresh token does not rotate: the one used stays valid (and counts as used).
+        info["issued_at"] = now
+        return _token_reply(access, ttl, chain["scopes"])
     head = data["refresh_tokens"][chain["head"]]
     if head["superseded_at"] is None:
         head["superseded_at"] = now
     if info["superseded_at"] is None:
         info["superseded_at"] = now
     chain["rotations"] += 1
-    ttl = _cfg("oauth2_access_ttl") if provider == "cloud" else _cfg("oauth2_dc_access_ttl")
-    access = _issue_access_token(state, provider=provider, client_id=client["client_id"], user=chain["user"],
-                                 scopes=chain["scopes"], ttl=ttl, chain=chain["id"], cloud_ids=chain["cloud_ids"])
-    chain["access_tokens"].append(access)
     refresh = _issue_refresh_token(state, chain)
     return _token_reply(access, ttl, chain["scopes"], refresh)
 
@@ -468,10 +487,6 @@ def dc_authorize():
 
 
 # -- cloud gateway -------------------------------------------------------------------------------------------
-def tenant_info():
-    return jira_json({"cloudId": _state().config["cloud_id"]})
-
-
 @bp.get("/oauth/token/accessible-resources")
 def accessible_resources():
     try:
@@ -826,9 +841,6 @@ def control_expire_access_tokens():
 
 def register(app, state):
     state.on_reset(_reset)
-    # The DevOps feature serves the same tenant info; one rule is enough.
-    if not any(rule.rule == "/_edge/tenant_info" for rule in app.url_map.iter_rules()):
-        app.add_url_rule("/_edge/tenant_info", "oauth2_tenant_info", tenant_info, methods=["GET"])
     app.register_blueprint(bp)
     app.register_blueprint(control_bp)
     app.before_request(gateway_check)

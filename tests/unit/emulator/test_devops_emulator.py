@@ -154,6 +154,8 @@ def test_deployments_unknown_associations_and_gating(emu):
     assert body["unknownIssueKeys"] == ["GONE-1"]
     assert body["unknownAssociations"] == [{"associationType": "issueIdOrKeys", "values": ["GONE-1"]}]
     path = "/rest/deployments/0.1/pipelines/pl/environments/prod/deployments/4/gating-status"
+    first = call(emu, "GET", path)
+    assert first.status_code == 404 and first.json() == [{"message": "No data found for the given deployment ID."}]
     assert call(emu, "GET", path).json()["gatingStatus"] == "awaiting"
     assert call(emu, "GET", path).json()["gatingStatus"] == "allowed"
     emu.control("POST", "/devops/gating", json={"pipelineId": "pl", "environmentId": "prod",
@@ -161,6 +163,13 @@ def test_deployments_unknown_associations_and_gating(emu):
     emu.configure(devops_gating_polls=5)
     assert call(emu, "GET", path).json()["gatingStatus"] == "prevented"
     assert call(emu, "GET", path.replace("/4/", "/5/")).status_code == 404
+
+
+def test_gating_status_404_count_is_configurable(emu):
+    emu.configure(devops_gating_polls=0, devops_gating_not_found_reads=3)
+    call(emu, "POST", "/rest/deployments/0.1/bulk", json={"deployments": [DEPLOYMENT]})
+    path = "/rest/deployments/0.1/pipelines/pl/environments/prod/deployments/4/gating-status"
+    assert [call(emu, "GET", path).status_code for _ in range(4)] == [404, 404, 404, 200]
 
 
 def test_devinfo_request_rules(emu):
@@ -199,6 +208,7 @@ def test_ids_with_slashes_are_addressable(emu):
     assert call(emu, "POST", gateway("deployments", "/bulk"), json={"deployments": [deployment]}).status_code == 202
     path = gateway("deployments", "/pipelines/jj%2Fdeploy/environments/eu%2Fprod/deployments/4")
     assert call(emu, "GET", path).status_code == 200
+    assert call(emu, "GET", path + "/gating-status").status_code == 404  # not readable at once, like Jira
     assert call(emu, "GET", path + "/gating-status").json()["environmentId"] == "eu/prod"
 
 
@@ -222,3 +232,26 @@ def test_concurrency_counts_bulk_submissions_in_flight_on_every_route(emu):
     assert emu.control("GET", "/devops/concurrency") == {"in_flight": 0, "max_in_flight": 1, "bulk_requests": 1}
     emu.control("POST", "/reset")
     assert emu.control("GET", "/devops/concurrency") == {"in_flight": 0, "max_in_flight": 0, "bulk_requests": 0}
+
+
+def test_fields_the_spec_does_not_name_are_accepted_and_kept_like_jira(emu):
+    # The published schemas set no additionalProperties (JSON Schema: other fields are allowed), and Atlassian's
+    # SDKs send newer fields such as deployments' triggeredBy: Jira takes them.
+    build = dict(BUILD, triggeredBy={"accountId": "abc"}, references=[
+        {"commit": {"id": "a" * 40, "repositoryUri": "https://git.example.com/p", "branchName": "main"}}])
+    body = call(emu, "POST", gateway("builds", "/bulk"), json={"builds": [build]}).json()
+    assert body["acceptedBuilds"] == [{"pipelineId": "p", "buildNumber": 1}] and body["rejectedBuilds"] == []
+    stored = call(emu, "GET", gateway("builds", "/pipelines/p/builds/1")).json()
+    assert stored["triggeredBy"] == {"accountId": "abc"} and stored["references"][0]["commit"]["branchName"] == "main"
+    deployment = dict(DEPLOYMENT, triggeredBy={"accountId": "abc"}, pipeline=dict(DEPLOYMENT["pipeline"], extra=1))
+    body = call(emu, "POST", gateway("deployments", "/bulk"), json={"deployments": [deployment]}).json()
+    assert body["rejectedDeployments"] == [] and len(body["acceptedDeployments"]) == 1
+
+
+def test_unconfirmed_replies_are_202_with_an_empty_body_and_store_nothing(emu):
+    emu.configure(devops_unconfirmed_replies=1)
+    first = call(emu, "POST", gateway("builds", "/bulk"), json={"builds": [BUILD]})
+    assert first.status_code == 202 and first.content == b""
+    assert emu.control("GET", "/devops/builds")["count"] == 0
+    second = call(emu, "POST", gateway("builds", "/bulk"), json={"builds": [BUILD]})
+    assert second.status_code == 202 and second.json()["acceptedBuilds"] == [{"pipelineId": "p", "buildNumber": 1}]

@@ -92,9 +92,23 @@ def test_every_problem_is_reported_at_once():
     ]
 
 
-def test_unknown_field_suggests_the_right_name():
-    errors = schema.validate("builds", [build(issuekeys=["JJ-1"])])
-    assert errors == ["builds[0].issuekeys: unknown field (did you mean issueKeys?)"]
+def test_unknown_field_is_a_warning_that_suggests_the_right_name_and_stays_in_the_entity():
+    entity = build(issuekeys=["JJ-1"])
+    errors = schema.validate("builds", [entity])
+    assert errors == []
+    assert errors.warnings == ["builds[0].issuekeys: unknown field, sent to Jira as given (did you mean issueKeys?)"]
+    assert entity["issuekeys"] == ["JJ-1"]
+
+
+def test_unknown_fields_do_not_hide_real_errors_and_nested_ones_are_warned_too():
+    d = deployment(triggeredBy={"name": "alice"}, state="done")
+    d["pipeline"]["displayNmae"] = "typo"
+    errors = schema.validate("deployments", [d])
+    assert errors == ["deployments[0].state: 'done' is not one of unknown, pending, in_progress, cancelled, failed, "
+                      "rolled_back, successful"]
+    assert sorted(errors.warnings) == [
+        "deployments[0].pipeline.displayNmae: unknown field, sent to Jira as given (did you mean displayName?)",
+        "deployments[0].triggeredBy: unknown field, sent to Jira as given (closest known field: issueKeys)"]
 
 
 def test_digit_strings_become_integers_and_bools_are_not_integers():
