@@ -289,6 +289,8 @@ def exchange_code(module, client, endpoint, store):
     _require(p, "client_secret", "redirect_uri", why="to exchange the authorization code")
     pending = PendingAuthorization(store, client, p["provider"], p["client_id"]) if store else None
     kept_state, kept_verifier = pending.get() if pending else (None, None)
+    if kept_verifier:
+        module.no_log_values.add(kept_verifier)
     code, checked = parse_callback(p["code"], p["state"] or kept_state)
     if not checked:
         module.warn("state was not checked: pass the whole redirect URL as code so that its state is compared "
