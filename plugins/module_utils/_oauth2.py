@@ -27,6 +27,7 @@ CHAIN_MEMORY = 50
 
 KIND_CLIENT = "client_credentials"
 KIND_USER = "user"
+KIND_PENDING = "pending"
 
 # Atlassian's policy for 3LO rotating refresh tokens: one expires after 90 days unused, and every refresh token of a
 # grant 365 days after the user's consent, however often it was rotated.
@@ -415,3 +416,41 @@ class TokenSource:
         self.refresh_token = None
         with self.store.locked() as tx:
             tx.put(self.key, self._entry(token, None))
+
+
+class PendingAuthorization:
+    """The state and PKCE verifier of an authorization request, kept in the token store between the run that built
+    the authorize URL and the run that exchanges the code.
+
+    In the store rather than in a file of its own, so that the verifier gets the store's rules (0600, never
+    written through a link, refused when another user owns it, written under the lock) without a second set.
+    """
+
+    def __init__(self, store, client, provider, client_id):
+        self.store = store
+        self.client = client
+        url = token_url(client, provider, "authorization_code")
+        self.key = store_key(provider, KIND_PENDING, client_id, url)
+        self.entry = {"provider": provider, "kind": KIND_PENDING, "client_id": client_id, "token_url": url}
+
+    def keep(self, state, code_verifier=None):
+        """Replace any earlier pending request of this client: only the latest authorize URL can succeed."""
+        entry = dict(self.entry, state=state, created_at=time.time())
+        if code_verifier:
+            entry["code_verifier"] = code_verifier
+        with self.store.locked() as tx:
+            tx.put(self.key, entry)
+
+    def get(self):
+        """(state, code_verifier) kept for this client, each None when absent."""
+        entry = self.store.get(self.key) or {}
+        verifier = entry.get("code_verifier")
+        self.client.redactor.add(verifier)
+        return entry.get("state"), verifier
+
+    def forget(self):
+        """Drop the request once its code was exchanged (the verifier is of no further use, only a secret)."""
+        if self.store.get(self.key) is None:
+            return
+        with self.store.locked() as tx:
+            tx.delete(self.key)

@@ -37,7 +37,8 @@ attributes:
       - A cached token with more than O(min_ttl) seconds left is returned as in a normal run.
       - No token is requested and no code is exchanged in check mode (a refresh would rotate the refresh token);
         the module reports C(changed=true) and returns no token when it would have requested one.
-      - Building the authorize URL works the same in check mode.
+      - Building the authorize URL works the same in check mode; with O(keep_pending=true) the store is checked but
+        nothing is kept in it (the module reports C(changed=true)).
   diff_mode:
     description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
@@ -75,12 +76,25 @@ options:
   state:
     description:
       - Without O(code), the state to put in the authorize URL; a random one is generated when omitted.
-      - With O(code), the state returned by the first step; it must equal the C(state) of the redirect URL.
+      - With O(code), the state returned by the first step; it must equal the C(state) of the redirect URL. When
+        omitted, the state a first step with O(keep_pending=true) kept in O(token_cache) is used.
     type: str
   code_verifier:
     description:
-      - PKCE code verifier returned by the first step (O(provider=datacenter)); sent with the code exchange.
+      - PKCE code verifier returned by the first step (O(provider=datacenter)); sent with the code exchange. When
+        omitted, the one a first step with O(keep_pending=true) kept in O(token_cache) is sent.
     type: str
+  keep_pending:
+    description:
+      - For the first step of V(authorization_code) (no O(code)), keep the RV(state) and, for Data Center, the
+        RV(code_verifier) in O(token_cache) until a later run exchanges the code, so that run needs neither
+        O(state) nor O(code_verifier). Requires O(token_cache).
+      - The request is kept as an entry of the token store, under the store's rules (0600, written atomically
+        under its lock, never through a symbolic link to a missing file, refused when another user owns the store
+        or the link). A new first step of the same client replaces it; a successful exchange removes it, a failed
+        one keeps it for another try.
+    type: bool
+    default: false
 notes:
   - The module returns secrets by name (RV(access_token), RV(refresh_token), RV(code_verifier)); use
     C(no_log=true) on the task, as in the examples. Secret options are never shown.
@@ -144,7 +158,7 @@ EXAMPLES = r"""
   register: user_token
   no_log: true
 
-- name: Data Center with PKCE, first step
+- name: Data Center with PKCE in two runs, first run; the state and verifier wait in the token store
   jiraops.integration.oauth2_token:
     provider: datacenter
     url: https://jira.example.com
@@ -152,8 +166,22 @@ EXAMPLES = r"""
     client_id: "{{ dc_client_id }}"
     redirect_uri: https://ci.example.com/oauth/callback
     scopes: [WRITE]
+    token_cache: ~/.jiraops/tokens.json
+    keep_pending: true
   register: dc_start
   no_log: true  # the result holds the PKCE code_verifier
+
+- name: Second run, after the user approved; state and code_verifier come from the token store
+  jiraops.integration.oauth2_token:
+    provider: datacenter
+    url: https://jira.example.com
+    grant_type: authorization_code
+    client_id: "{{ dc_client_id }}"
+    client_secret: "{{ vault_dc_client_secret }}"
+    redirect_uri: https://ci.example.com/oauth/callback
+    code: "{{ redirect_url }}"
+    token_cache: ~/.jiraops/tokens.json
+  no_log: true
 """
 
 RETURN = r"""
@@ -238,6 +266,7 @@ from ansible_collections.jiraops.integration.plugins.module_utils._oauth2 import
     GRANT_WARN_BEFORE,
     KIND_CLIENT,
     KIND_USER,
+    PendingAuthorization,
     TokenEndpoint,
     TokenSource,
     authorize_url,
@@ -261,33 +290,44 @@ def _check_scopes(params):
     return scopes
 
 
-def start_authorization(module, client):
+def start_authorization(module, client, store):
     p = module.params
     _require(p, "client_id", "redirect_uri", "scopes", why="to build the authorize URL")
     scopes = _check_scopes(p)
     state = p["state"] or new_state()
     result = {"changed": False, "state": state}
-    challenge = None
+    challenge = verifier = None
     if p["provider"] == "datacenter":
         verifier, challenge = new_pkce()
         result.update(code_verifier=verifier, code_challenge=challenge, code_challenge_method="S256")
     result["authorize_url"] = authorize_url(client, p["provider"], p["client_id"], p["redirect_uri"], scopes, state,
                                             code_challenge=challenge, audience=p["audience"])
+    if p["keep_pending"]:
+        pending = PendingAuthorization(store, client, p["provider"], p["client_id"])
+        if not module.check_mode:
+            pending.keep(state, verifier)
+        result["changed"] = True
     return result
 
 
-def exchange_code(module, endpoint, store):
+def exchange_code(module, client, endpoint, store):
     p = module.params
     _require(p, "client_secret", "redirect_uri", why="to exchange the authorization code")
-    code, checked = parse_callback(p["code"], p["state"])
+    pending = PendingAuthorization(store, client, p["provider"], p["client_id"]) if store else None
+    kept_state, kept_verifier = pending.get() if pending else (None, None)
+    if kept_verifier:
+        module.no_log_values.add(kept_verifier)
+    code, checked = parse_callback(p["code"], p["state"] or kept_state)
     if not checked:
         module.warn("state was not checked: pass the whole redirect URL as code so that its state is compared "
                     "with the state of the authorization request")
     if module.check_mode:
         return {"changed": True, "msg": "check mode: would exchange the authorization code (codes work once)"}
     token = endpoint.request("authorization_code", code=code, redirect_uri=p["redirect_uri"],
-                             code_verifier=p["code_verifier"])
+                             code_verifier=p["code_verifier"] or kept_verifier)
     TokenSource(endpoint, KIND_USER, store=store, min_ttl=p["min_ttl"]).start_chain(token)
+    if pending:
+        pending.forget()
     result = dict(token.result(), changed=True, cached=False)
     if token.refresh_token:
         result["refresh_token"] = token.refresh_token
@@ -344,12 +384,22 @@ def run(module):
     client = module.use_client(build_client(module.connection_params(), log=module.debug_log(), auth=NoAuth(p)))
     for name in ("client_secret", "refresh_token", "code_verifier"):
         client.redactor.add(p.get(name))
-    if p["grant_type"] == "authorization_code" and not p["code"]:
-        return start_authorization(module, client)
+    starting = p["grant_type"] == "authorization_code" and not p["code"]
+    if p["keep_pending"] and not starting:
+        raise OptionError("keep_pending", "only applies to the first step of grant_type=authorization_code (without "
+                                          "code); the exchange uses what it kept without it")
+    if p["keep_pending"] and not p["token_cache"]:
+        raise OptionError("keep_pending", "needs token_cache, the store that keeps the state and code verifier "
+                                          "until the code is exchanged (or set JIRA_TOKEN_CACHE)")
+    # Resolved (links and owners checked) before anything is sent or written, in check mode too; the first step
+    # of the authorization code flow touches the store only to keep its request.
+    use_store = p["token_cache"] and (p["keep_pending"] or not starting)
+    store = open_token_store(p, module=module) if use_store else None
+    if starting:
+        return start_authorization(module, client, store)
     endpoint = TokenEndpoint(client, p["provider"], p["client_id"], p["client_secret"], p["audience"])
-    store = open_token_store(p, module=module)
     if p["grant_type"] == "authorization_code":
-        return exchange_code(module, endpoint, store)
+        return exchange_code(module, client, endpoint, store)
     return get_token(module, endpoint, store)
 
 
@@ -363,6 +413,7 @@ def main():
             code=dict(type="str", no_log=True),
             state=dict(type="str", no_log=False),
             code_verifier=dict(type="str", no_log=True),
+            keep_pending=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
     )

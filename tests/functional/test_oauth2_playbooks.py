@@ -134,24 +134,64 @@ def test_authorize_playbook_in_two_non_interactive_runs(emulator, tmp_path):
     assert emulator.requests("/ex/jira/11111111-2222-3333-4444-555555555555/rest/api/3/myself")[-1]["status"] == 200
 
 
-def test_authorize_playbook_for_data_center_keeps_the_pkce_verifier_between_runs(emulator, run_module, tmp_path):
+def _dc_env(emulator, run_module, cache):
     created = run_module("oauth2_client", base_args(emulator, token="admin-pat-0123456789abcdef", name="CI",
                                                     redirect_uris=[REDIRECT], scope="WRITE"))
+    return {"JIRA_OAUTH2_PROVIDER": "datacenter", "JIRA_CLIENT_ID": created["client_id"],
+            "JIRA_CLIENT_SECRET": created["client_secret"], "JIRA_REDIRECT_URI": REDIRECT,
+            "JIRA_TOKEN_CACHE": str(cache), "JIRA_URL": emulator.url}
+
+
+def _entries(cache):
+    with open(cache, encoding="utf-8") as handle:
+        return json.load(handle)["entries"]
+
+
+def test_authorize_playbook_for_data_center_keeps_the_pkce_verifier_between_runs(emulator, run_module, tmp_path):
     cache = tmp_path / "tokens.json"
-    env = {"JIRA_OAUTH2_PROVIDER": "datacenter", "JIRA_CLIENT_ID": created["client_id"],
-           "JIRA_CLIENT_SECRET": created["client_secret"], "JIRA_REDIRECT_URI": REDIRECT,
-           "JIRA_TOKEN_CACHE": str(cache), "JIRA_URL": emulator.url}
+    env = _dc_env(emulator, run_module, cache)
+    # What the role used to write next to the store: a link planted there must lead nowhere.
+    os.symlink(tmp_path / "planted-target", f"{cache}.pending")
     first = _authorize_playbook(emulator, tmp_path, env)
-    assert first.returncode == 2 and f"{cache}.pending" in first.stdout
-    assert stat.S_IMODE(os.stat(f"{cache}.pending").st_mode) == 0o600
+    assert first.returncode == 2 and f"wait in the token store {cache}," in first.stdout, first.stdout[-3000:]
+    assert stat.S_IMODE(os.stat(cache).st_mode) == 0o600
+    [pending] = _entries(cache).values()
+    assert pending["kind"] == "pending" and pending["code_verifier"]
     line = next(ln for ln in first.stdout.splitlines() if "No authorization code yet" in ln)
     url = line.split("Open ", 1)[1].split(" , approve", 1)[0]
-    assert "code_challenge=" in url and "code_verifier" not in first.stdout.replace("PKCE code verifier", "")
-    second = _authorize_playbook(emulator, tmp_path, env, oauth2_authorize_code=approve(url, user="bob"),
-                                 oauth2_authorize_state=parse_state(url))
+    assert pending["state"] == parse_state(url) and "code_challenge=" in url
+    assert pending["code_verifier"] not in first.stdout + first.stderr
+    # The second run gets neither the state nor the verifier: both come from the store (the state is checked).
+    second = _authorize_playbook(emulator, tmp_path, env, oauth2_authorize_code=approve(url, user="bob"))
     assert second.returncode == 0, second.stdout[-3000:]
     assert "Authorized Bob Approver" in second.stdout
-    assert not os.path.exists(f"{cache}.pending")
+    assert pending["code_verifier"] not in second.stdout + second.stderr
+    assert [e["kind"] for e in _entries(cache).values()] == ["user"], "the pending request is removed"
+    assert not os.path.exists(tmp_path / "planted-target")
+
+
+def test_authorize_playbook_refuses_a_linked_or_foreign_token_store_before_keeping_the_verifier(
+        emulator, run_module, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (tmp_path / "store").mkdir(mode=0o700)
+    link = tmp_path / "store" / "tokens.json"
+    os.symlink(elsewhere / "planted.json", link)
+    env = _dc_env(emulator, run_module, link)
+    linked = _authorize_playbook(emulator, tmp_path, env)
+    assert linked.returncode == 2 and "No authorization code yet" not in linked.stdout
+    assert f"oauth2_authorize_token_cache: {link} is a symbolic link to {elsewhere / 'planted.json'}, which does " \
+           "not exist" in linked.stdout, linked.stdout[-3000:]
+    assert os.listdir(elsewhere) == [] and os.listdir(tmp_path / "store") == ["tokens.json"]
+
+    foreign = tmp_path / "store" / "foreign.json"
+    foreign.write_text('{"version": 1, "entries": {}}\n')
+    foreign.chmod(0o600)
+    os.chown(foreign, 65534, 65534)
+    owned = _authorize_playbook(emulator, tmp_path, dict(env, JIRA_TOKEN_CACHE=str(foreign)))
+    assert owned.returncode == 2 and "No authorization code yet" not in owned.stdout
+    assert f"oauth2_authorize_token_cache: {foreign} is owned by uid 65534" in owned.stdout, owned.stdout[-3000:]
+    assert foreign.read_text() == '{"version": 1, "entries": {}}\n' and not os.path.exists(f"{foreign}.lock")
 
 
 def parse_state(url):

@@ -347,3 +347,76 @@ def test_devops_module_with_oauth_credentials(emulator, run_module, cache):
     token = run_module("oauth2_token", cc_args(emulator, scopes=["read:jira-work"]))["access_token"]
     denied = run_module("build_info", base_args(emulator, token=token, cloud_id=cloud_id, builds=[build]))
     assert denied.failed and denied["status"] == 403
+
+
+def _dc_app(emulator, run_module, **kw):
+    """A Data Center incoming-link client, and the oauth2_token arguments for it."""
+    admin = base_args(emulator, username="admin", password="admin")
+    client = run_module("oauth2_client", dict(admin, name="CI server", redirect_uris=[REDIRECT], scope="WRITE"))
+    assert not client.failed, client
+    return dict(base_args(emulator, provider="datacenter", client_id=client["client_id"],
+                          client_secret=client["client_secret"]), grant_type="authorization_code",
+                redirect_uri=REDIRECT, **kw)
+
+
+def _entries(path):
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)["entries"]
+
+
+def test_keep_pending_keeps_state_and_verifier_in_the_store_until_the_exchange(emulator, run_module, cache):
+    dc = _dc_app(emulator, run_module, token_cache=cache)
+    checked = run_module("oauth2_token", dict(dc, scopes=["WRITE"], keep_pending=True), check_mode=True)
+    assert checked["changed"] is True and checked["authorize_url"] and not os.path.exists(cache)
+    start = run_module("oauth2_token", dict(dc, scopes=["WRITE"], keep_pending=True))
+    assert not start.failed and start["changed"] is True, start
+    assert stat.S_IMODE(os.stat(cache).st_mode) == 0o600
+    [kept] = _entries(cache).values()
+    assert kept["kind"] == "pending" and kept["state"] == start["state"]
+    assert kept["code_verifier"] == start["code_verifier"]
+    redirect_url = approve(start["authorize_url"], user="bob")
+    # The kept state is checked: a redirect of another request is refused, and the request stays for another try.
+    forged = redirect_url.replace(f"state={start['state']}", "state=forged")
+    refused = run_module("oauth2_token", dict(dc, code=forged))
+    assert refused.failed and "state mismatch" in refused["msg"]
+    assert list(_entries(cache).values()) == [kept]
+    done = run_module("oauth2_token", dict(dc, code=redirect_url))  # neither state nor code_verifier given
+    assert not done.failed, done
+    assert start["code_verifier"] not in json.dumps(done)
+    exchange = raw_requests(emulator, "/rest/oauth2/latest/token")[-1]
+    assert f"code_verifier={start['code_verifier']}" in exchange["body"]
+    entries = _entries(cache)
+    assert [e["kind"] for e in entries.values()] == ["user"], "the pending request is gone after the exchange"
+    assert start["code_verifier"] not in open(cache, encoding="utf-8").read()
+
+
+def test_keep_pending_never_writes_through_a_link_or_into_another_users_store(emulator, run_module, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    store_dir = tmp_path / "store"
+    store_dir.mkdir(mode=0o700)
+    link = store_dir / "tokens.json"
+    os.symlink(elsewhere / "planted.json", link)
+    dc = _dc_app(emulator, run_module, scopes=["WRITE"], keep_pending=True)
+    for check_mode in (True, False):
+        res = run_module("oauth2_token", dict(dc, token_cache=str(link)), check_mode=check_mode)
+        assert res.failed and res["msg"].startswith(f"token_cache: {link} is a symbolic link to "), res
+        assert "dangling link is never followed" in res["msg"] and "code_verifier" not in res
+    assert os.listdir(elsewhere) == [] and os.listdir(store_dir) == ["tokens.json"]
+    foreign = tmp_path / "foreign.json"
+    foreign.write_text('{"version": 1, "entries": {}}\n')
+    foreign.chmod(0o600)
+    os.chown(foreign, 65534, 65534)
+    res = run_module("oauth2_token", dict(dc, token_cache=str(foreign)))
+    assert res.failed and res["msg"].startswith(f"token_cache: {foreign} is owned by uid 65534"), res
+    assert foreign.read_text() == '{"version": 1, "entries": {}}\n'
+    assert not os.path.exists(f"{foreign}.lock")
+
+
+def test_keep_pending_needs_a_store_and_the_first_step(emulator, run_module, cache):
+    dc = _dc_app(emulator, run_module, scopes=["WRITE"], keep_pending=True)
+    res = run_module("oauth2_token", dc)
+    assert res.failed and res["msg"].startswith("keep_pending: needs token_cache"), res
+    res = run_module("oauth2_token", dict(dc, token_cache=cache, code="abc"))
+    assert res.failed and res["msg"].startswith("keep_pending: only applies to the first step"), res
+    assert not os.path.exists(cache) and token_requests(emulator, provider="datacenter")["count"] == 0

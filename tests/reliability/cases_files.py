@@ -55,6 +55,9 @@ STORE = '{"version": 1, "entries": {}}\n'
 _CA = _api(ca_path="{tmp}/ca.pem")
 _TOKENS = _cc(token_cache="{tmp}/tokens.json")
 _O1_STORE = _o1(token_store="{tmp}/store.json")
+# The first step of the authorization code flow keeping its state and PKCE verifier in the store (the role's run 1).
+_PENDING = _cc(grant_type="authorization_code", provider="datacenter", redirect_uri="https://ci.example.com/cb",
+               scopes=["WRITE"], keep_pending=True, token_cache="{tmp}/tokens.json")
 
 BAD_INPUT = [
     BadInput("ca_path is a FIFO", "api", _CA, "ca_path", "not a regular file", setup=_fifo("ca.pem")),
@@ -80,6 +83,14 @@ BAD_INPUT = [
              setup=_link("tokens.json.lock", "{tmp}/elsewhere/lock")),
     BadInput("token_cache lock owned by another user", "oauth2_token", _TOKENS, "token_cache", "owned by uid 65534",
              setup=_owned_by_other("tokens.json.lock", "")),
+    BadInput("keep_pending: token_cache is a dangling symlink", "oauth2_token", _PENDING, "token_cache",
+             "dangling link is never followed", setup=_link("tokens.json", "{tmp}/elsewhere/planted.json")),
+    BadInput("keep_pending: token_cache owned by another user", "oauth2_token", _PENDING, "token_cache",
+             "owned by uid 65534", setup=_owned_by_other("tokens.json", STORE)),
+    BadInput("keep_pending: token_cache lock is a symlink", "oauth2_token", _PENDING, "token_cache",
+             "lock file .* symbolic link", setup=_link("tokens.json.lock", "{tmp}/elsewhere/lock")),
+    BadInput("keep_pending without token_cache", "oauth2_token", dict(_PENDING, token_cache=None), "keep_pending",
+             "needs token_cache"),
     BadInput("token_store is a dangling symlink", "oauth1_token", _O1_STORE, "token_store",
              "dangling link is never followed",
              setup=_both(_key, _link("store.json", "{tmp}/elsewhere/planted.json"))),
