@@ -1,5 +1,5 @@
-"""Reliability fault targets for the modules that set up or use OAuth: applink, cloud_id, oauth1_token,
-oauth2_client, oauth2_token. What is stored is read back through the emulator's control API
+"""Reliability fault targets for the modules that set up or use OAuth: applink, cloud_id, credential_info,
+oauth1_token, oauth2_client, oauth2_token. What is stored is read back through the emulator's control API
 (``/_emulator/applinks``, ``/_emulator/oauth1/tokens``, ``/_emulator/oauth2/clients``)."""
 from __future__ import annotations
 
@@ -47,6 +47,17 @@ def _send_cloud_id(ctx, items, extra):
 
 def _check_cloud_id(_ctx, outcome):
     return None if outcome.result.get("cloud_id") else f"no cloud_id in {outcome.result!r}"
+
+
+# -- credential_info: GET /rest/pat/latest/tokens (a read of the caller's PATs as Jira lists them) -------------------
+def _send_credential_info(ctx, items, extra):
+    return [run_module("credential_info", _base(ctx, extra, token=ADMIN_PAT, pat_names=["admin seed token"]))
+            for _item in items]
+
+
+def _check_credential_info(_ctx, outcome):
+    names = [c.get("name") for c in outcome.result.get("credentials") or []]
+    return None if names == ["admin seed token"] else f"no PAT facts in {outcome.result!r}"
 
 
 # -- oauth2_token: POST /oauth/token (client_credentials; minting is not replayed after a lost reply) -----------------
@@ -131,6 +142,8 @@ FAULT_TARGETS = [
                 send=_send_applink, stored=_stored_applinks, check=_check_applink, idempotent=False),
     FaultTarget("cloud_id GET tenant_info", "cloud_id", "/_edge/tenant_info", "GET", send=_send_cloud_id,
                 check=_check_cloud_id),
+    FaultTarget("credential_info GET PATs", "credential_info", "/rest/pat/latest/tokens", "GET",
+                send=_send_credential_info, check=_check_credential_info),
     FaultTarget("oauth1_token POST request-token", "oauth1_token", "/plugins/servlet/oauth/request-token", "POST",
                 send=_send_oauth1_token, stored=_stored_request_tokens, idempotent=False),
     FaultTarget("oauth2_client POST client", "oauth2_client", "/rest/oauth2/latest/client", "POST",
