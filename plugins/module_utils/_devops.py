@@ -16,6 +16,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from urllib.parse import quote
 
 from ansible_collections.jiraops.integration.plugins.module_utils import _devops_schema as schema
+from ansible_collections.jiraops.integration.plugins.module_utils import _entity_file
 from ansible_collections.jiraops.integration.plugins.module_utils._errors import JiraError, OptionError
 
 GATEWAY_VERSION = "0.1"
@@ -368,6 +369,7 @@ def argument_spec(api):
         "parallel_requests": {"type": "int", "default": DEFAULT_PARALLEL_REQUESTS},
     }
     spec.update(api.extra_options())
+    spec.update(_entity_file.SPEC)
     return spec
 
 
@@ -615,7 +617,7 @@ def run(module, api):
     parallel = DEFAULT_PARALLEL_REQUESTS if parallel is None else parallel
     if parallel < 1:
         raise OptionError("parallel_requests", f"must be 1 or more (1 sends one request at a time), got {parallel}")
-    entities = entity_list(params.get(api.kind), api.kind)
+    entities = _entity_file.entities(params, api.kind, entity_list)
     if entities:
         module.summarise_option(api.kind, len(entities))
     properties = params.get("properties")
