@@ -9,8 +9,8 @@ options:
   src:
     description:
       - Path of a file of entities on the host that runs the module, read by the module itself, instead of the
-        inline entity list (O(builds), O(deployments), O(repositories) or O(flags)); the two are mutually
-        exclusive, and with O(state=present) one of them is required.
+        inline entity list (C(builds), C(deployments), C(repositories) or C(flags), as the module names it); the
+        two are mutually exclusive, and with O(state=present) one of them is required.
       - Either a JSON array of objects, or NDJSON (one JSON object per line; blank lines are skipped). A file
         whose first character other than white space is C([) is read as a JSON array.
       - For thousands of entities this is the fastest way in, since the entities are not passed to the module as
