@@ -6,6 +6,20 @@ class ModuleDocFragment:
     # Options and behaviour shared by build_info, deployment_info, devinfo and feature_flag.
     DOCUMENTATION = r"""
 options:
+  src:
+    description:
+      - Path of a file of entities on the host that runs the module, read by the module itself, instead of the
+        inline entity list (C(builds), C(deployments), C(repositories) or C(flags), as the module names it); the
+        two are mutually exclusive, and with O(state=present) one of them is required.
+      - Either a JSON array of objects, or NDJSON (one JSON object per line; blank lines are skipped). A file
+        whose first character other than white space is C([) is read as a JSON array.
+      - For thousands of entities this is the fastest way in, since the entities are not passed to the module as
+        an argument. The file must be a regular file (a FIFO or device is refused without reading) of at most
+        256 MB, UTF-8.
+      - A problem in the file fails the task before anything is sent, naming O(src) and the line (or, in a JSON
+        array, the item) where it is.
+      - With O(state=absent), the entities of the file are deleted by key, as for the inline list.
+    type: path
   state:
     description:
       - V(present) submits the entities (insert or update).
@@ -91,19 +105,6 @@ notes:
     RV(rejected). Secret options stay masked there as everywhere.
   - The OAuth 2.0 token needs the API's write scope (for example C(write:build:jira-software)), and its read
     scope for the reads this module makes (deletion by key, gating status).
-attributes:
-  action:
-    description:
-      - >-
-        An action plugin runs the module inside Ansible's worker process, without starting a module process, when
-        the task runs on the controller anyway: C(connection: local) (C(hosts: localhost), or C(delegate_to:
-        localhost)), no C(become), no C(async). Options, checks and results are the same; a task saves the few
-        tenths of a second a module process costs, and thousands of entities are not copied into a module.
-      - The module then uses the controller's Python and its C(requests) (not C(ansible_python_interpreter)), and
-        the task's C(environment:) is applied for the task's duration.
-      - Set the variable C(jiraops_in_process=false) (for a task, host, play or with C(-e)) to always start a
-        module process. Any other connection, C(become) or C(async) starts one anyway.
-    support: full
 seealso:
   - name: Integrating Jira Software Cloud with on-premises tools
     description: OAuth 2.0 credentials for the builds, deployments, development information and feature flags APIs.

@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 from ansible_collections.jiraops.integration.plugins.module_utils import _cloud_id as cloud_ids
 from ansible_collections.jiraops.integration.plugins.module_utils import _devops_schema as schema
+from ansible_collections.jiraops.integration.plugins.module_utils import _entity_file
 from ansible_collections.jiraops.integration.plugins.module_utils._errors import JiraError, OptionError
 
 GATEWAY_VERSION = "0.1"
@@ -435,6 +436,7 @@ def argument_spec(api):
         "parallel_requests": {"type": "int", "default": DEFAULT_PARALLEL_REQUESTS},
     }
     spec.update(api.extra_options())
+    spec.update(_entity_file.SPEC)
     return spec
 
 
@@ -687,7 +689,7 @@ def run(module, api):
     parallel = DEFAULT_PARALLEL_REQUESTS if parallel is None else parallel
     if parallel < 1:
         raise OptionError("parallel_requests", f"must be 1 or more (1 sends one request at a time), got {parallel}")
-    entities = entity_list(params.get(api.kind), api.kind)
+    entities = _entity_file.entities(params, api.kind, entity_list)
     if entities:
         module.summarise_option(api.kind, len(entities))
     properties = params.get("properties")

@@ -19,18 +19,18 @@ from ansible_collections.jiraops.integration.plugins.module_utils._options impor
 )
 
 
-class JiraModuleBase:
-    """What a Jira module adds to AnsibleModule: a lazily built client, one JiraError path, short echoes.
-
-    Shared by ``JiraModule`` (the module process) and the controller's ``WorkerModule``
-    (``plugin_utils/_in_worker.py``), which runs the DevOps modules inside Ansible's worker process. Both provide
-    ``params``, ``check_mode``, ``no_log_values``, ``_debug``, ``debug``, ``exit_json`` and ``fail_json``.
-    """
+class JiraModule(AnsibleModule):
+    """AnsibleModule plus the connection/auth options, a lazily built client and JiraError handling."""
 
     # Up to this many entities an option is echoed in full in ``invocation``; beyond it, as a count.
     ECHO_LIMIT = 10
 
-    def _setup_jira(self, argument_spec):
+    def __init__(self, argument_spec=None, **kwargs):
+        spec = connection_argspec()
+        spec.update(argument_spec or {})
+        super().__init__(argument_spec=spec, **kwargs)
+        if not HAS_REQUESTS:
+            self.fail_json(msg=missing_required_lib("requests"), exception=str(REQUESTS_IMPORT_ERROR))
         self._client = None
         # Module options named like an auth option but meaning something else (applink's consumer_key is the
         # link's consumer, not the caller's credentials): auth selection must not see them.
@@ -56,7 +56,7 @@ class JiraModuleBase:
         No_log values are masked in it (and everywhere else in the result) before output.
         """
         args = dict(self.params)
-        args.update((name, text) for name, text in self._summaries.items() if name in args)
+        args.update((name, text) for name, text in self._summaries.items() if args.get(name) is not None)
         return {"module_args": args}
 
     def connection_params(self):
@@ -117,18 +117,6 @@ class JiraModuleBase:
         except JiraError as exc:
             self.fail_from(exc)
         self.exit_json(**result)
-
-
-class JiraModule(JiraModuleBase, AnsibleModule):
-    """AnsibleModule plus the connection/auth options, a lazily built client and JiraError handling."""
-
-    def __init__(self, argument_spec=None, **kwargs):
-        spec = connection_argspec()
-        spec.update(argument_spec or {})
-        super().__init__(argument_spec=spec, **kwargs)
-        if not HAS_REQUESTS:
-            self.fail_json(msg=missing_required_lib("requests"), exception=str(REQUESTS_IMPORT_ERROR))
-        self._setup_jira(argument_spec)
 
     def exit_json(self, **kwargs):
         if getattr(self, "_summaries", None) and "invocation" not in kwargs:

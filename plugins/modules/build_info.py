@@ -41,15 +41,23 @@ options:
       - C(updateSequenceNumber) defaults to the current time in milliseconds, C(lastUpdated) to now and
         C(schemaVersion) to V(1.0).
       - With O(state=absent) only C(pipelineId) and C(buildNumber) are used.
-      - Required with O(state=present); an empty list sends nothing.
+      - Required with O(state=present) unless O(src) is given (the two are mutually exclusive); an empty
+        list sends nothing.
       - >-
         A JSON array given as text is read as the list, for example
         C(builds: "{{ lookup('ansible.builtin.file', 'builds.json') }}"). For thousands of entities this is
-        much faster than a list variable, which Ansible handles item by item.
+        much faster than a list variable, which Ansible handles item by item. O(src) is faster still: the
+        module reads the file itself.
     type: raw
 """
 
 EXAMPLES = r"""
+- name: Send the builds a backfill job wrote to a file on the host that runs the module
+  jiraops.integration.build_info:
+    cloud_id: "{{ jira_cloud_id }}"
+    token: "{{ jira_access_token }}"
+    src: /var/lib/ci/builds.json
+
 - name: Report this build on the issues named by the branch
   jiraops.integration.build_info:
     cloud_id: "{{ jira_cloud_id }}"
@@ -153,14 +161,15 @@ errors:
   sample: ["builds[3].state: 'done' is not one of pending, in_progress, successful, failed, cancelled, unknown"]
 """
 
-from ansible_collections.jiraops.integration.plugins.module_utils import _devops
+from ansible_collections.jiraops.integration.plugins.module_utils import _devops, _entity_file
 from ansible_collections.jiraops.integration.plugins.module_utils._module import JiraModule
 
 API = _devops.APIS["builds"]
 
 
 def main():
-    module = JiraModule(argument_spec=_devops.argument_spec(API), supports_check_mode=True)
+    module = JiraModule(argument_spec=_devops.argument_spec(API), supports_check_mode=True,
+                        **_entity_file.module_constraints(API.kind))
     module.run(lambda m: _devops.run(m, API))
 
 

@@ -43,11 +43,13 @@ options:
       - C(updateSequenceNumber) defaults to the current time in milliseconds, C(lastUpdated) to now and
         C(schemaVersion) to V(1.0).
       - With O(state=absent) only C(deploymentSequenceNumber), C(pipeline.id) and C(environment.id) are used.
-      - Required with O(state=present); an empty list sends nothing.
+      - Required with O(state=present) unless O(src) is given (the two are mutually exclusive); an empty
+        list sends nothing.
       - >-
         A JSON array given as text is read as the list, for example
         C(deployments: "{{ lookup('ansible.builtin.file', 'deployments.json') }}"). For thousands of entities this is
-        much faster than a list variable, which Ansible handles item by item.
+        much faster than a list variable, which Ansible handles item by item. O(src) is faster still: the
+        module reads the file itself.
     type: raw
   wait_for_gating:
     description:
@@ -70,6 +72,12 @@ options:
 """
 
 EXAMPLES = r"""
+- name: Send the deployments listed in an NDJSON file, one per line
+  jiraops.integration.deployment_info:
+    cloud_id: "{{ jira_cloud_id }}"
+    token: "{{ jira_access_token }}"
+    src: /var/lib/ci/deployments.ndjson
+
 - name: Report a deployment to staging
   jiraops.integration.deployment_info:
     cloud_id: "{{ jira_cloud_id }}"
@@ -174,14 +182,15 @@ errors:
   elements: str
 """
 
-from ansible_collections.jiraops.integration.plugins.module_utils import _devops
+from ansible_collections.jiraops.integration.plugins.module_utils import _devops, _entity_file
 from ansible_collections.jiraops.integration.plugins.module_utils._module import JiraModule
 
 API = _devops.APIS["deployments"]
 
 
 def main():
-    module = JiraModule(argument_spec=_devops.argument_spec(API), supports_check_mode=True)
+    module = JiraModule(argument_spec=_devops.argument_spec(API), supports_check_mode=True,
+                        **_entity_file.module_constraints(API.kind))
     module.run(lambda m: _devops.run(m, API))
 
 

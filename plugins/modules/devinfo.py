@@ -45,11 +45,13 @@ options:
         defaults to the current time in milliseconds.
       - With O(state=absent), a repository given with only its C(id) is deleted with everything in it; one given
         with C(commits), C(branches) or C(pullRequests) (each with an C(id)) has just those entities deleted.
-      - Required with O(state=present); an empty list sends nothing.
+      - Required with O(state=present) unless O(src) is given (the two are mutually exclusive); an empty
+        list sends nothing.
       - >-
         A JSON array given as text is read as the list, for example
         C(repositories: "{{ lookup('ansible.builtin.file', 'repositories.json') }}"). For thousands of entities this is
-        much faster than a list variable, which Ansible handles item by item.
+        much faster than a list variable, which Ansible handles item by item. O(src) is faster still: the
+        module reads the file itself.
     type: raw
   prevent_transitions:
     description: C(preventTransitions) of the request; true stops smart commits and automatic issue transitions.
@@ -62,6 +64,12 @@ options:
 """
 
 EXAMPLES = r"""
+- name: Send repositories exported to a JSON file
+  jiraops.integration.devinfo:
+    cloud_id: "{{ jira_cloud_id }}"
+    token: "{{ jira_access_token }}"
+    src: /var/lib/ci/repositories.json
+
 - name: Send a commit and its branch
   jiraops.integration.devinfo:
     cloud_id: "{{ jira_cloud_id }}"
@@ -153,14 +161,15 @@ errors:
   elements: str
 """
 
-from ansible_collections.jiraops.integration.plugins.module_utils import _devops
+from ansible_collections.jiraops.integration.plugins.module_utils import _devops, _entity_file
 from ansible_collections.jiraops.integration.plugins.module_utils._module import JiraModule
 
 API = _devops.APIS["repositories"]
 
 
 def main():
-    module = JiraModule(argument_spec=_devops.argument_spec(API), supports_check_mode=True)
+    module = JiraModule(argument_spec=_devops.argument_spec(API), supports_check_mode=True,
+                        **_entity_file.module_constraints(API.kind))
     module.run(lambda m: _devops.run(m, API))
 
 

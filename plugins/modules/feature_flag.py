@@ -37,15 +37,23 @@ options:
       - C(updateSequenceId) defaults to the current time in milliseconds, C(summary.lastUpdated) and
         C(details[].lastUpdated) to now, C(schemaVersion) to V(1.0).
       - With O(state=absent) only C(id) is used.
-      - Required with O(state=present); an empty list sends nothing.
+      - Required with O(state=present) unless O(src) is given (the two are mutually exclusive); an empty
+        list sends nothing.
       - >-
         A JSON array given as text is read as the list, for example
         C(flags: "{{ lookup('ansible.builtin.file', 'flags.json') }}"). For thousands of entities this is
-        much faster than a list variable, which Ansible handles item by item.
+        much faster than a list variable, which Ansible handles item by item. O(src) is faster still: the
+        module reads the file itself.
     type: raw
 """
 
 EXAMPLES = r"""
+- name: Send every flag of an NDJSON export
+  jiraops.integration.feature_flag:
+    cloud_id: "{{ jira_cloud_id }}"
+    token: "{{ jira_access_token }}"
+    src: /var/lib/ci/flags.ndjson
+
 - name: Report the pink-logo flag
   jiraops.integration.feature_flag:
     cloud_id: "{{ jira_cloud_id }}"
@@ -132,14 +140,15 @@ errors:
   elements: str
 """
 
-from ansible_collections.jiraops.integration.plugins.module_utils import _devops
+from ansible_collections.jiraops.integration.plugins.module_utils import _devops, _entity_file
 from ansible_collections.jiraops.integration.plugins.module_utils._module import JiraModule
 
 API = _devops.APIS["flags"]
 
 
 def main():
-    module = JiraModule(argument_spec=_devops.argument_spec(API), supports_check_mode=True)
+    module = JiraModule(argument_spec=_devops.argument_spec(API), supports_check_mode=True,
+                        **_entity_file.module_constraints(API.kind))
     module.run(lambda m: _devops.run(m, API))
 
 

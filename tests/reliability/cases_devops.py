@@ -194,7 +194,7 @@ BAD_INPUT = [
     BadInput("builds is a mapping, not a list", "build_info", _devops("builds", {"pipelineId": "x"}), "builds",
              "must be a list"),
     BadInput("builds is text but not JSON", "build_info", _devops("builds", "[{not json"), "builds", "not JSON"),
-    BadInput("state=present without builds", "build_info", _devops("builds", None), "builds", "required"),
+    BadInput("state=present without builds", "build_info", _devops("builds", None), "builds", "missing: builds, src"),
     BadInput("api_url without scheme", "build_info", _devops("builds", [_build()], api_url="api.atlassian.com"),
              "api_url", "absolute http"),
     BadInput("JIRA_API_URL env not UTF-8", "build_info",
