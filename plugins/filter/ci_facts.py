@@ -118,8 +118,8 @@ def _jenkins(env, _event):
         "build_url": env.get("BUILD_URL"),
         "job_url": env.get("BUILD_URL"),
         # A multibranch pull request build runs on BRANCH_NAME "PR-1"; the keys are in CHANGE_BRANCH.
-        "branch": env.get("CHANGE_BRANCH") or env.get("BRANCH_NAME") or _strip_ref(env.get("GIT_BRANCH") or "",
-                                                                                    "origin/", "refs/heads/"),
+        "branch": (env.get("CHANGE_BRANCH") or env.get("BRANCH_NAME")
+                   or _strip_ref(env.get("GIT_BRANCH") or "", "origin/", "refs/heads/")),
         "pr_id": env.get("CHANGE_ID"),
         "pr_title": env.get("CHANGE_TITLE"),
         "commit": env.get("GIT_COMMIT"),

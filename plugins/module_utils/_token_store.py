@@ -200,7 +200,6 @@ class TokenStore:
         finally:
             os.close(fd)
 
-
     def _open_lock(self):
         """The lock file, never through a symlink (a planted one would create or lock a file elsewhere)."""
         flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)

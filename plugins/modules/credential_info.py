@@ -204,7 +204,7 @@ def run(module):
 def main():
     module = JiraModule(
         argument_spec=dict(
-            oauth1_token_stores=dict(type="list", elements="path", default=[]),
+            oauth1_token_stores=dict(type="list", elements="path", default=[], no_log=False),
             pat_names=dict(type="list", elements="str", default=[]),
             warn_days=dict(type="int", default=30),
             fail_days=dict(type="int"),

@@ -44,7 +44,7 @@ options:
       - The file is rewritten (from the private key) whenever its content is not exactly the public key of the
         private key, for example after it was edited or when it belongs to another key. An existing file keeps its
         permissions (a V(0600) public key stays V(0600)); a newly written one gets mode V(0644).
-      - A symbolic link here is treated as for O(path): refused when the file would be written, unless O(force=true).
+      - A symbolic link here is treated as for O(path), that is refused when the file would be written, unless O(force=true).
     type: path
   certificate_path:
     description:
@@ -54,7 +54,7 @@ options:
         key, has a subject common name other than O(common_name), or has expired. Changing O(days) alone does not
         regenerate a still valid certificate.
       - An existing certificate keeps its permissions; a newly written one gets mode V(0644).
-      - A symbolic link here is treated as for O(path): refused when the file would be written, unless O(force=true).
+      - A symbolic link here is treated as for O(path), that is refused when the file would be written, unless O(force=true).
     type: path
   common_name:
     description:
@@ -405,8 +405,9 @@ def run_present(module, paths, mode):
             write_cert = not _keys.certificate_matches(key, cert_data, common_name=common_name)
 
     # 3. Everything that will be written must be writable and not a foreign symlink, before the first byte is written.
-    needed = [option for option, needed in (('path', action != 'keep' or fix_mode), ('public_key_path', write_public),
-                                             ('certificate_path', write_cert)) if needed]
+    wanted = (('path', action != 'keep' or fix_mode), ('public_key_path', write_public),
+              ('certificate_path', write_cert))
+    needed = [option for option, needed in wanted if needed]
     for option in needed:
         _check_not_symlink(module, option, paths[option])
         if option != 'path' or action != 'keep':

@@ -8,7 +8,7 @@ import time
 import pytest
 import requests
 
-from roles_support import CLOUD_ID, TOKEN, emu, git, playbook, repo  # noqa: F401  (fixtures)
+from roles_support import CLOUD_ID, TOKEN, emu, git, playbook, repo  # noqa: F401  pylint: disable=unused-import
 
 pytestmark = pytest.mark.slow
 

@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from roles_support import CLOUD_ID, TOKEN, emu, git, playbook, repo  # noqa: F401  (fixtures)
+from roles_support import CLOUD_ID, TOKEN, emu, git, playbook, repo  # noqa: F401  pylint: disable=unused-import
 
 pytestmark = pytest.mark.slow
 BRANCH = "feature/JJ-12-pink-logo"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from roles_support import CLOUD_ID, TOKEN, emu, git, playbook, repo  # noqa: F401  (fixtures)
+from roles_support import CLOUD_ID, TOKEN, emu, git, playbook, repo  # noqa: F401  pylint: disable=unused-import
 
 pytestmark = pytest.mark.slow
 

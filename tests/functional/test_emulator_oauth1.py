@@ -347,8 +347,8 @@ def test_consumer_resource_answers_a_list_and_404_when_there_is_none(emulator):
     assert resp.status_code == 201
     requests.post(f"{emulator.url}/_emulator/applinks/{link_id}/outgoing-consumer", json={}, timeout=10)
     consumers = requests.get(url, auth=ADMIN, headers=XSRF, timeout=10).json()["consumers"]
-    assert [(c["signatureMethod"], c["publicKey"] is not None) for c in consumers] == [("HMAC_SHA1", False),
-                                                                                        ("RSA_SHA1", True)]
+    shapes = [(c["signatureMethod"], c["publicKey"] is not None) for c in consumers]
+    assert shapes == [("HMAC_SHA1", False), ("RSA_SHA1", True)]
     assert consumers[1]["key"] == "jiraops" and consumers[1]["publicKey"] == keypair().oneline
     assert {"key", "name", "description", "signatureMethod", "publicKey", "callback", "twoLOAllowed",
             "executingTwoLOUser", "twoLOImpersonationAllowed"} <= set(consumers[1])

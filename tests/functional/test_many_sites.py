@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from roles_support import CLOUD_ID, git, playbook, repo  # noqa: F401  (fixture)
+from roles_support import CLOUD_ID, git, playbook, repo  # noqa: F401  pylint: disable=unused-import
 
 pytestmark = pytest.mark.slow
 SITE_B = "22222222-3333-4444-5555-666666666666"

@@ -152,4 +152,3 @@ def test_scheduled_3lo_jobs_in_fresh_containers_share_only_the_vault_store(emula
     data, _version = vault.kv(vault.location)
     entry = next(e for e in data["entries"].values() if e["kind"] == "user")
     assert entry["refresh_token"] != seed and "lease" not in data
-

@@ -66,7 +66,7 @@ def bomb_body(megabytes=200):
     comp = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
     block = b" " * (1024 * 1024)
     out = [comp.compress(b'"')]
-    out += [comp.compress(block) for _ in range(megabytes)]
+    out += [comp.compress(block) for _megabyte in range(megabytes)]
     out.append(comp.compress(b'"') + comp.flush())
     return b"".join(out)
 

@@ -51,8 +51,8 @@ FAULTS = [
     Fault("429 for ever (budget 2 s)", {"status": 429, "retry_after": 1, "times": -1}, ("fail",),
           args={"retry_budget": 2.0}, match="gave up", min_retries=1, min_elapsed=1.0),
     # Jira Cloud's rate limits: X-RateLimit-Reset is the floor without Retry-After; an hourly quota fails at once.
-    Fault("429 + X-RateLimit-Reset 1 s ahead", {"status": 429, "reset_in": 1, "times": 1,
-                                                 "headers": {"RateLimit-Reason": "jira-burst-based"}},
+    Fault("429 + X-RateLimit-Reset 1 s ahead",
+          {"status": 429, "reset_in": 1, "times": 1, "headers": {"RateLimit-Reason": "jira-burst-based"}},
           ("ok",), min_retries=1, min_elapsed=0.9),
     Fault("429 quota, reset in 1 h", {"status": 429, "reset_in": 3600, "times": -1,
                                       "headers": {"RateLimit-Reason": "jira-quota-tenant-based"}},

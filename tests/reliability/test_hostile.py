@@ -255,10 +255,10 @@ def _token_then(other):
                  "application_url": "https://x.example.com"}),
 ])
 def test_token_devops_and_applink_replies_are_bounded(module, args):
-    if module == "oauth2_token":
-        reply = lambda request: BOMB  # noqa: E731
-    else:
-        reply = _token_then(lambda: BOMB)
+    def bomb(_request):
+        return BOMB
+
+    reply = bomb if module == "oauth2_token" else _token_then(lambda: BOMB)
     with cap.CaptureServer(reply) as server:
         outcome, elapsed, peak = _measured(module, _site(server.url, max_retries=0, **args))
     assert not has_traceback(outcome) and outcome.failed, outcome.result

@@ -116,8 +116,8 @@ def test_backfill_entities_tags_commits_and_export():
     from ansible_collections.jiraops.integration.plugins.filter.backfill_entities import backfill_entities
     tags = backfill_entities(LOG, mode="tags", pipeline_id="p", url="https://ci/{number}/{tag}")
     assert [(b["buildNumber"], b["label"], b["issueKeys"], b["updateSequenceNumber"], b["url"]) for b in tags] == [
-        (1, "v1.0", ["JJ-2"], 1700000000000, "https://ci/1/v1.0"), (2, "v1.1", ["JJ-3"], 1700000200000,
-                                                                     "https://ci/2/v1.1")]
+        (1, "v1.0", ["JJ-2"], 1700000000000, "https://ci/1/v1.0"),
+        (2, "v1.1", ["JJ-3"], 1700000200000, "https://ci/2/v1.1")]
     commits = backfill_entities(LOG, pipeline_id="p", url="u", export=f"commit,number\n{'c' * 8},9\n")
     assert [b["buildNumber"] for b in commits] == [1, 9]  # the keyless commit is not sent, but counts
     from_json = backfill_entities(LOG, pipeline_id="p", url="u", kind="deployments", environment="qa-1", export=(

@@ -5,8 +5,8 @@ import email.utils
 
 import pytest
 
-from ansible_collections.jiraops.integration.plugins.module_utils._retry import (RetryPolicy, parse_reset,
-                                                                               parse_retry_after)
+from ansible_collections.jiraops.integration.plugins.module_utils._retry import (
+    RetryPolicy, parse_reset, parse_retry_after)
 
 
 class FakeClock:

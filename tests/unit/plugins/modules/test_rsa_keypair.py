@@ -495,8 +495,8 @@ def test_existing_public_key_and_certificate_keep_their_modes(run, paths):
 ])
 @pytest.mark.parametrize('with_cert', [True, False])
 @pytest.mark.parametrize('check_mode', [False, True])
-def test_certificate_options_checked_before_anything_is_written(run, paths, args, option, message, with_cert,
-                                                                 check_mode):
+def test_certificate_options_checked_before_anything_is_written(
+        run, paths, args, option, message, with_cert, check_mode):
     if with_cert:
         args = dict(args, certificate_path=paths['certificate_path'])
     result = run(check_mode=check_mode, **args)
