@@ -1,4 +1,4 @@
-"""The DevOps modules against what Jira Cloud really does (issue 10 items 5-7, issue 11's unconfirmed replies)."""
+"""The DevOps modules against what Jira Cloud really does."""
 from __future__ import annotations
 
 import json
@@ -23,9 +23,9 @@ def test_client_credentials_with_only_the_site_url_look_up_the_cloud_id_and_send
 
 
 # -- item 6: the gating status is not readable right after the submission -------------------------------------------
+SCOPE_NAMES = ("build", "deployment", "source-code", "feature-flag")
 TOKEN_SCOPES = {"user": "alice", "expires_at": None, "client_id": "ci", "scopes": [
-    f"{verb}:{name}:jira-software" for verb in ("read", "write") for name in ("build", "deployment", "source-code",
-                                                                             "feature-flag")]}
+    f"{verb}:{name}:jira-software" for verb in ("read", "write") for name in SCOPE_NAMES]}
 GATING = f"/jira/deployments/0.1/cloud/{CLOUD_ID}/pipelines/deploy/environments/production/deployments/"
 
 
@@ -99,7 +99,7 @@ def test_an_unknown_field_does_not_excuse_real_errors(emulator, run_module):
                              "failed, rolled_back, successful"]
 
 
-# -- issue 11: a 202 that confirms nothing is not success --------------------------------------------------------
+# -- a 202 that confirms nothing is not success --------------------------------------------------------
 REPOSITORY = {"id": "pink-logo", "name": "pink-logo", "url": "https://git.example.com/pink-logo",
               "commits": [{"id": "c1", "issueKeys": ["JJ-12"], "message": "JJ-12 pinker", "author": {"name": "Alice"},
                            "fileCount": 1, "url": "https://git.example.com/c/1", "displayId": "c1",
@@ -118,8 +118,8 @@ UNCONFIRMED = [
 
 
 @pytest.mark.parametrize("module,option,entities,keys", UNCONFIRMED, ids=[u[0] for u in UNCONFIRMED])
-def test_a_202_with_an_empty_body_fails_and_lists_the_entities_as_unconfirmed(emulator, run_module, module, option,
-                                                                             entities, keys):
+def test_a_202_with_an_empty_body_fails_and_lists_the_entities_as_unconfirmed(
+        emulator, run_module, module, option, entities, keys):
     emu = seeded(emulator)
     emu.configure(devops_unconfirmed_replies=1)
     res = run_module(module, args(emu, **{option: entities}))

@@ -1,4 +1,4 @@
-"""oauth2_token against what Atlassian's token replies and grant policy really are (issue 10 item 8)."""
+"""oauth2_token against what Atlassian's token replies and grant policy really are."""
 from __future__ import annotations
 
 import json
@@ -95,9 +95,9 @@ def test_the_grant_time_is_recorded_kept_across_rotations_and_bounds_grant_expir
     assert rotated["grant_expires_at"] == late["grant_expires_at"] and "ends by" in warnings_text(rotated)
 
 
-# -- issue 10 item 9: client credentials on Data Center --------------------------------------------------------
-def test_datacenter_client_credentials_for_an_incoming_link_client_say_it_needs_a_service_account(emulator,
-                                                                                                    run_module):
+# -- client credentials on Data Center ---------------------------------------------------------------------------
+def test_datacenter_client_credentials_for_an_incoming_link_client_say_it_needs_a_service_account(
+        emulator, run_module):
     admin = base_args(emulator, username="admin", password="admin")
     client = run_module("oauth2_client", dict(admin, name="CI server", redirect_uris=[REDIRECT], scope="WRITE"))
     assert not client.failed, client

@@ -1,4 +1,4 @@
-"""The OAuth 2.0 token store as modules use it (issue 11): one store whatever path names it, foreign or
+"""The OAuth 2.0 token store as modules use it: one store whatever path names it, foreign or
 dangling files refused, a directory others can write warned about. oauth2_token runs in-process over HTTP."""
 from __future__ import annotations
 

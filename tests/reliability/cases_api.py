@@ -67,7 +67,7 @@ BAD_INPUT = [
     BadInput("query not a mapping", "api", _api(query=["a", "b"]), "query", ""),
     BadInput("headers not a mapping", "api", _api(headers=["X-A: b"]), "headers", ""),
     BadInput("unknown option", "api", _api(colour="pink"), "colour", "Unsupported"),
-    # issue 11: inputs that used to end in a traceback, or in a request to the wrong place
+    # inputs that used to end in a traceback, or in a request to the wrong place
     BadInput("header value with CR/LF", "api", _api(headers={"X-Trace": "a\r\nX-Injected: 1"}), "headers",
              "line break"),
     BadInput("header value not Latin-1", "api", _api(headers={"X-Note": "snowman \u2603"}), "headers", "ISO-8859-1"),

@@ -1,4 +1,4 @@
-"""Reliability rows for user-given files (issue 11): ``private_key_path`` and ``ca_path`` are read only when they
+"""Reliability rows for user-given files: ``private_key_path`` and ``ca_path`` are read only when they
 are small regular files (a FIFO must not block, ``/dev/zero`` must not exhaust memory); the token stores
 (``token_cache``, ``token_store``) refuse dangling links, lock links and files owned by another user."""
 from __future__ import annotations

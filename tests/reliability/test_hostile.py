@@ -1,4 +1,4 @@
-"""The client against a hostile or careless world (issue 11): another host that must never see credentials,
+"""The client against a hostile or careless world: another host that must never see credentials,
 servers that echo secrets back, replies without bounds, and replies that cannot be decoded.
 
 A capture server on loopback (capture_server.py) plays the other host and the misbehaving server; the emulator

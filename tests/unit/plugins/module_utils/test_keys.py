@@ -290,7 +290,7 @@ def test_generated_keys_are_distinct(key, other_key):
     assert _keys.fingerprint(key) != _keys.fingerprint(other_key)
 
 
-# -- issue 11: certificate inputs that X.509 cannot hold are KeyMaterialError, not a crash -------------------------
+# -- certificate inputs that X.509 cannot hold are KeyMaterialError, not a crash -------------------------
 
 @pytest.mark.parametrize('days', [3000000, 10 ** 12])
 def test_validity_past_the_last_x509_date_is_refused(days):

@@ -124,7 +124,7 @@ def test_lock_is_released_when_the_holder_is_killed(tmp_path):
     assert json.loads(open(path, encoding="utf-8").read())["entries"]["k"] == {"v": 1}
 
 
-# -- issue 11: one lock per real file, links and foreign files refused, shared directories warned about -----------
+# -- one lock per real file, links and foreign files refused, shared directories warned about -----------
 
 OTHER_UID = 65534  # nobody: tests run as root here, so chown gives a file to "another user"
 

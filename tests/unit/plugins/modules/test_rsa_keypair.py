@@ -411,7 +411,7 @@ def test_missing_cryptography_reported(run, paths, monkeypatch):
     assert os.listdir(paths['dir']) == []
 
 
-# -- issue 11: symlinks, kept modes, every option checked before writing, what was written -----------------------
+# -- symlinks, kept modes, every option checked before writing, what was written -----------------------
 
 @pytest.fixture
 def elsewhere(tmp_path_factory):
