@@ -85,7 +85,7 @@ def test_an_unknown_field_is_sent_and_warned_about_with_the_closest_name(emulato
     assert sorted(warning_texts(res)) == [
         "deployments[0].lable: unknown field, sent to Jira as given (did you mean label?)",
         "deployments[0].triggeredBy: unknown field, sent to Jira as given (closest known field: issueKeys)"]
-    sent = json.loads([r for r in emu.requests(f"/jira/deployments/0.1/cloud/{CLOUD_ID}/bulk")][0]["body"])
+    sent = json.loads(emu.requests(f"/jira/deployments/0.1/cloud/{CLOUD_ID}/bulk")[0]["body"])
     assert sent["deployments"][0]["triggeredBy"] == {"accountId": "5b10a2844c20165700ede21g"}
     stored = emu.control("GET", "/devops/deployments")["deployments"][0]["data"]
     assert stored["triggeredBy"] == {"accountId": "5b10a2844c20165700ede21g"} and stored["lable"] == "v1.2.3"

@@ -25,7 +25,7 @@ def test_scope_and_refresh_token_can_be_left_out_and_then_nothing_rotates(emulat
     emulator.configure(oauth2_omit_reply_fields=[])
     first = grant(emulator)
     emulator.configure(oauth2_omit_reply_fields=["scope", "refresh_token"])
-    for _ in range(2):  # the same refresh token keeps working: it was not rotated
+    for _attempt in range(2):  # the same refresh token keeps working: it was not rotated
         reply = token(emulator, grant_type="refresh_token", refresh_token=first["refresh_token"], **APP)
         assert reply.status_code == 200 and set(reply.json()) == {"access_token", "expires_in", "token_type"}
     chain = emulator.control("GET", "/oauth2/chains", params={"client_id": APP["client_id"]})["chains"][0]

@@ -169,7 +169,7 @@ def test_gating_status_404_count_is_configurable(emu):
     emu.configure(devops_gating_polls=0, devops_gating_not_found_reads=3)
     call(emu, "POST", "/rest/deployments/0.1/bulk", json={"deployments": [DEPLOYMENT]})
     path = "/rest/deployments/0.1/pipelines/pl/environments/prod/deployments/4/gating-status"
-    assert [call(emu, "GET", path).status_code for _ in range(4)] == [404, 404, 404, 200]
+    assert [call(emu, "GET", path).status_code for _read in range(4)] == [404, 404, 404, 200]
 
 
 def test_devinfo_request_rules(emu):
