@@ -1,6 +1,7 @@
 """pytest fixtures and a control API client, so every test suite drives the emulator the same way.
 
-Use them from a ``conftest.py``: ``from jira_emulator.testing import emulator, emulator_server``.
+Installed, the package registers this module as a pytest plugin (entry point ``pytest11``), so every suite has the
+fixtures; with plugin autoloading off, use ``-p jira_emulator.testing``.
 """
 from __future__ import annotations
 
