@@ -7,7 +7,7 @@ emulator_start() {
     local url_file="$BUILD_DIR/emulator.url"
     mkdir -p "$BUILD_DIR"
     rm -f "$url_file"
-    "$VENV/bin/python" "$REPO/tests/emulator/run.py" --port 0 --url-file "$url_file" >"$BUILD_DIR/emulator.log" 2>&1 &
+    "$VENV/bin/jira-emulator" --port 0 --url-file "$url_file" >"$BUILD_DIR/emulator.log" 2>&1 &
     EMULATOR_PID=$!
     trap emulator_stop EXIT
     for _ in $(seq 1 100); do

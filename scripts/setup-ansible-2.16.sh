@@ -40,7 +40,7 @@ print("%d.%d.%d %s" % (sys.version_info[:3] + (sys.executable,)))' 2>/dev/null)"
         jiraops_log "pyenv install 3.11) or set JIRAOPS_PYTHON_216=/path/to/python3.11."
         exit 3
     fi
-    stamp="$( (cat "$req" "$REPO/requirements.txt"; echo "python $py") | sha256sum | cut -d' ' -f1)"
+    stamp="$( (cat "$req" "$REPO/requirements.txt" "$REPO/emulator/pyproject.toml"; echo "python $py") | sha256sum | cut -d' ' -f1)"
     if [[ -x "$VENV_216/bin/python" && "$(cat "$VENV_216/.jiraops-setup-stamp" 2>/dev/null)" == "$stamp" ]]; then
         jiraops_log "setup: .venv-2.16 up to date (ansible-core 2.16, Python $py)"
         exit 0
@@ -51,6 +51,7 @@ print("%d.%d.%d %s" % (sys.version_info[:3] + (sys.executable,)))' 2>/dev/null)"
     local t0=$SECONDS
     rm -rf "$VENV_216"
     "${py#* }" -m venv "$VENV_216"
+    cd "$REPO"  # the requirements' `-e ./emulator` is read relative to the working directory
     PIP_DISABLE_PIP_VERSION_CHECK=1 "$VENV_216/bin/python" -m pip install -q -r "$req" 2>&1 |
         { grep -v "^WARNING: Location 'file:.*' is ignored: it is neither a file nor a directory.\$" || true; } >&2
     printf '%s' "$stamp" >"$VENV_216/.jiraops-setup-stamp"

@@ -79,10 +79,10 @@ _jiraops_setup() (
     set -euo pipefail
     _jiraops_pick_python
     local stamp_file="$VENV/.jiraops-setup-stamp" stamp want_venv_py action
-    # Stamp: every requirements*.txt at the repo root (name + content) and the interpreter.
+    # Stamp: every requirements*.txt at the repo root and the emulator's pyproject.toml (name + content), the interpreter.
     stamp="$(
         cd "$REPO"
-        for f in requirements*.txt; do
+        for f in requirements*.txt emulator/pyproject.toml; do
             [[ -f "$f" ]] && printf '%s\n' "$f" && cat "$f"
         done
         printf 'python %s %s\n' "$_jiraops_py_version" "$_jiraops_py_exe"
@@ -118,6 +118,8 @@ _jiraops_setup() (
     rm -f "$stamp_file"
     # This machine's pip config lists file:// extra indexes that only exist for some packages: pip warns once per
     # package it looks up ("Location 'file:///...' is ignored"). Drop that noise, keep everything else.
+    # From $REPO: pip reads the `-e ./emulator` of requirements-dev.txt relative to the working directory.
+    cd "$REPO"
     PIP_DISABLE_PIP_VERSION_CHECK=1 "$VENV/bin/python" -m pip install "${quiet[@]}" -r "$REPO/requirements-dev.txt" 2>&1 |
         { grep -v "^WARNING: Location 'file:.*' is ignored: it is neither a file nor a directory.\$" || true; } >&2
     printf '%s' "$stamp" >"$stamp_file"

@@ -33,12 +33,13 @@ read -r -a pytest_args <<<"${PYTEST_ARGS:-}"
 read -r -a integration_args <<<"${INTEGRATION_ARGS:-}"
 PYV="$("$VENV/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
 
-# 1. pytest: unit and functional tests, run from the copied tree so imports resolve exactly as ansible does.
+# 1. pytest: unit and functional tests, and the emulator package's own (emulator/tests), run from the copied tree
+#    so imports resolve exactly as ansible does.
 start=$SECONDS
 junit="$BUILD_DIR/pytest-junit.xml"
 set +e
 (cd "$COLLECTION_DIR" && JIRAOPS_COLLECTIONS_ROOT="$ANSIBLE_COLLECTIONS_PATH" \
-    "$VENV/bin/python" -m pytest -c tests/pytest.ini tests -q -p no:cacheprovider --junitxml="$junit" "${pytest_args[@]}")
+    "$VENV/bin/python" -m pytest -c tests/pytest.ini tests emulator/tests -q -p no:cacheprovider --junitxml="$junit" "${pytest_args[@]}")
 rc=$?
 set -e
 read -r p f < <(jiraops_junit_counts "$VENV/bin/python" "$junit")

@@ -11,7 +11,6 @@ import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
-sys.path.insert(0, os.path.join(HERE, "emulator"))
 sys.path.insert(0, HERE)  # vault_support
 
 
@@ -32,49 +31,9 @@ def _collection_root():
 
 sys.path.insert(0, _collection_root())
 
-import requests  # noqa: E402  pylint: disable=wrong-import-position
-from jira_emulator import EmulatorServer  # noqa: E402  pylint: disable=wrong-import-position
-
-
-class Emulator:
-    """A handle on the running emulator for tests: base URL, direct state access and the control API."""
-
-    def __init__(self, server):
-        self.server = server
-        self.url = server.url
-        self.state = server.state
-
-    def control(self, method, path, **kwargs):
-        resp = requests.request(method, f"{self.url}/_emulator{path}", timeout=10, **kwargs)
-        resp.raise_for_status()
-        return resp.json()
-
-    def fault(self, path, **spec):
-        return self.control("POST", "/faults", json=dict(path=path, **spec))
-
-    def requests(self, path=None, method=None):
-        params = {k: v for k, v in (("path", path), ("method", method)) if v}
-        return self.control("GET", "/requests", params=params)["requests"]
-
-    def seed(self, **data):
-        return self.control("POST", "/seed", json=data)
-
-    def configure(self, **values):
-        return self.control("POST", "/config", json=values)
-
-
-@pytest.fixture(scope="session")
-def emulator_server():
-    server = EmulatorServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def emulator(emulator_server):
-    """A freshly reset emulator for each test."""
-    emulator_server.state.reset()
-    return Emulator(emulator_server)
+# The emulator fixtures (`emulator_server`, `emulator`: reset for each test) come with the emulator package.
+# pylint: disable-next=wrong-import-position,unused-import
+from jira_emulator.testing import Emulator, emulator, emulator_server  # noqa: E402,F401
 
 
 @pytest.fixture(scope="session")

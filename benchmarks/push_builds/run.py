@@ -82,7 +82,7 @@ def make_builds(count):
 class Emulator:
     def __init__(self, scratch):
         url_file = os.path.join(scratch, "emulator.url")
-        self.proc = subprocess.Popen([sys.executable, os.path.join(REPO, "tests", "emulator", "run.py"), "--port", "0",
+        self.proc = subprocess.Popen([sys.executable, "-m", "jira_emulator", "--port", "0",
                                       "--url-file", url_file], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for _attempt in range(200):
             if os.path.exists(url_file):

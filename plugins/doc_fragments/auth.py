@@ -5,6 +5,9 @@ from __future__ import annotations
 class ModuleDocFragment:
     # Shared auth options; each auth method is a small class in module_utils/_auth*.py.
     DOCUMENTATION = r"""
+requirements:
+  - oauthlib[signedtoken] >= 3.2 and requests-oauthlib >= 1.3 (Python libraries; the C(signedtoken) extra brings
+    cryptography and PyJWT for RSA-SHA1), only for O(auth_method=oauth1)
 options:
   auth_method:
     description:

@@ -5,6 +5,9 @@ from __future__ import annotations
 class ModuleDocFragment:
     # Shared connection options of every module and lookup that talks to Jira.
     DOCUMENTATION = r"""
+requirements:
+  - requests >= 2.28 (Python library, on the host that runs the module; C(pip install -r requirements.txt) of the
+    collection installs it)
 options:
   url:
     description:

@@ -5,6 +5,8 @@ DOCUMENTATION = r"""
 name: token
 short_description: A valid OAuth 2.0 access token for Jira from the token store, refreshed as needed
 version_added: 0.1.0
+requirements:
+  - requests >= 2.28 (Python library, on the controller, where lookups run)
 author: jiraops maintainers (@jiraops)
 description:
   - Returns one access token for the credential described by the options, so that C(ansible.builtin.uri) and

@@ -17,6 +17,8 @@ description:
     default.
   - Reads the link's consumers from the C(consumers) list Jira answers; the incoming consumer is the RSA one with
     a public key, so the HMAC consumer a generic link with outgoing OAuth also lists is never mistaken for it.
+requirements:
+  - cryptography >= 41.0 (Python library; reads and checks the consumer's public key)
 author: jiraops maintainers (@jiraops)
 extends_documentation_fragment:
   - jiraops.integration.connection

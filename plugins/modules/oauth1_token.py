@@ -19,6 +19,9 @@ description:
     (C(changed=false)) unless O(force=true).
   - This module returns secrets (RV(access_token), RV(access_token_secret), RV(request_token_secret)) because
     asking for them is its purpose; set C(no_log=true) on the task and keep them in a vault or the token store.
+requirements:
+  - oauthlib[signedtoken] >= 3.2 and requests-oauthlib >= 1.3 (Python libraries), whatever O(auth_method) says,
+    since the request token and access token calls are always RSA-SHA1 signed
 author: jiraops maintainers (@jiraops)
 extends_documentation_fragment:
   - jiraops.integration.connection

@@ -20,7 +20,7 @@ description:
     one-line form Jira's application link form expects in RV(public_key_oneline).
   - The module never talks to Jira.
 requirements:
-  - cryptography
+  - cryptography >= 41.0 (Python library, on the host that writes the keys)
 options:
   path:
     description:

@@ -92,7 +92,8 @@ def role_vars(key_dir, **extra):
 
 def test_demo_goes_from_nothing_to_a_verified_signed_call_and_leaks_nothing_at_vvv(emulator, tmp_path):
     demo_dir = tmp_path / "demo"
-    _rc, output = run_playbook(emulator, "demo_oauth1.yml", "-vvv", env={"JIRAOPS_DEMO_DIR": str(demo_dir)})
+    _rc, output = run_playbook(emulator, os.path.join(REPO, "demo", "demo_oauth1.yml"), "-vvv",
+                               env={"JIRAOPS_DEMO_DIR": str(demo_dir)})
     verified = control(emulator.url, "/oauth1/verified")["verified"]
     assert ("GET", "/rest/api/2/issue/JJ-2", "alice", "jiraops-demo") in [
         (v["method"], v["path"], v["user"], v["consumer_key"]) for v in verified]

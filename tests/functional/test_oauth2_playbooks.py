@@ -203,7 +203,7 @@ def test_demo_oauth2_playbook(emulator, tmp_path):
     # As scripts/demo.sh runs it: basic-auth variables in the environment must not make any task ambiguous.
     env = {"JIRA_URL": emulator.url, "JIRA_EMULATOR_URL": emulator.url, "JIRA_USERNAME": "alice",
            "JIRA_PASSWORD": "alice-password"}
-    proc = run_playbook(os.path.join(os.path.dirname(os.path.dirname(HERE)), "playbooks", "demo_oauth2.yml"),
+    proc = run_playbook(os.path.join(os.path.dirname(os.path.dirname(HERE)), "demo", "demo_oauth2.yml"),
                         "localhost,", tmp_path, env=env)
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert "with 1 token request(s)" in proc.stdout

@@ -15,15 +15,17 @@ import yaml
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import ansible_run  # noqa: E402  pylint: disable=wrong-import-position
 
-# Nothing of the test and dev setup may ship. docs/ and extensions/ do ship.
+# Nothing of the test and dev setup may ship, nor the emulator (its own package) and its demo. docs/ and extensions/
+# do ship.
 FORBIDDEN = ["tests", "tests/*", "scripts", "scripts/*", ".ci", ".ci/*", "benchmarks", "benchmarks/*", ".venv*",
+             "emulator", "emulator/*", "*jira_emulator*", "demo", "demo/*", "playbooks/demo*",
              ".build*", ".git", ".git/*", ".gitignore", ".cache*", ".ansible*", ".pytest_cache*", "*__pycache__*",
              "*.pyc", "requirements-dev.txt", "Makefile", "*.tar.gz", "roles/*/molecule", "roles/*/molecule/*",
              "extensions/molecule", "extensions/molecule/*",
              "changelogs/.plugin-cache.yaml", ".ansible-lint", "*.orig", "*.rej"]
 REQUIRED = ["MANIFEST.json", "FILES.json", "README.md", "COPYING", "meta/runtime.yml",
             "meta/execution-environment.yml", "requirements.txt", "bindep.txt", "plugins/modules/api.py",
-            "plugins/module_utils/_client.py", "changelogs/changelog.yaml", "playbooks/demo.yml",
+            "plugins/module_utils/_client.py", "changelogs/changelog.yaml", "playbooks/report_build.yml",
             "extensions/awx/credential_types/jira_basic_pat.yml", "docs/execution-environment.yml"]
 
 

@@ -7,7 +7,7 @@ from reliability_support import REPO, SecretScenario
 
 
 def _demo(ctx):
-    """playbooks/demo.yml as scripts/demo.sh runs it, signed in as a planted user with a planted password and PAT."""
+    """demo/demo.yml as scripts/demo.sh runs it, signed in as a planted user with a planted password and PAT."""
     password = f"Pl4nted-Passw0rd-{ctx['token']}"
     pat = f"pl4nted-pat-{ctx['token']}"
     state = ctx["state"]
@@ -18,7 +18,7 @@ def _demo(ctx):
     env = {"JIRA_URL": ctx["url"], "JIRA_API_URL": ctx["url"], "JIRA_AUTH_URL": ctx["url"],
            "JIRA_USERNAME": "planted", "JIRA_PASSWORD": password, "JIRAOPS_DEMO_PAT": pat,
            "JIRAOPS_DEMO_DIR": os.path.join(ctx["tmp"], "demo")}
-    return os.path.join(REPO, "playbooks", "demo.yml"), [], env, [password, pat]
+    return os.path.join(REPO, "demo", "demo.yml"), [], env, [password, pat]
 
 
 SECRET_SCENARIOS = [

@@ -20,7 +20,7 @@ FILESYSTEM = ("/etc/", "/proc/", "/sys/", "/usr/", "/var/", "/tmp/", "/dev/", "/
 PLACEHOLDER = re.compile(r"\{[^{}]*\}|<[^<>]*>|%\(\w+\)s|%s")
 JINJA = re.compile(r"\{\{.*?\}\}", re.S)
 YAML_PATH = re.compile(r"(?<![\w/.{}-])(/(?:rest|_edge|oauth|plugins/servlet|jira|ex/jira)/[A-Za-z0-9_.~%{}/-]*)")
-TEST_REF = re.compile(r"(tests/[\w/]+\.py)::(test_\w+)")
+TEST_REF = re.compile(r"((?:emulator/)?tests/[\w/]+\.py)::(test_\w+)")
 ROW = re.compile(r"^\|\s*`[A-Z]+ ")
 
 

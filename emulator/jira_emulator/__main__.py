@@ -1,4 +1,4 @@
-"""``python -m jira_emulator [--port N] [--url-file F]``: serve until interrupted, print the base URL first."""
+"""``jira-emulator [--port N] [--url-file F]`` (or ``python -m jira_emulator``): serve, print the base URL first."""
 from __future__ import annotations
 
 import argparse
@@ -10,7 +10,7 @@ from .app import EmulatorServer
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="jira_emulator", description=__doc__)
+    parser = argparse.ArgumentParser(prog="jira-emulator", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1", help="loopback address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=0, help="port (default: a free one)")
     parser.add_argument("--url-file", help="also write the base URL to this file once listening")
@@ -20,12 +20,12 @@ def main(argv=None):
     args = parser.parse_args(argv)
     ssl_context = (args.tls_cert, args.tls_key) if args.tls_cert else None
     server = EmulatorServer(host=args.host, port=args.port, ssl_context=ssl_context, quiet=not args.verbose)
-    print(server.url, flush=True)
     if args.url_file:
         tmp = args.url_file + ".tmp"
         with open(tmp, "w", encoding="utf-8") as handle:
             handle.write(server.url + "\n")
         os.replace(tmp, args.url_file)
+    print(server.url, flush=True)  # last: whoever reads the URL here finds the file written too
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         server.serve_forever()
