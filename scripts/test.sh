@@ -45,17 +45,36 @@ read -r p f < <(jiraops_junit_counts "$VENV/bin/python" "$junit")
 if [[ $rc -ne 0 && $f -eq 0 ]]; then f=1; fi
 record pytest "$p" "$f" $((SECONDS - start))
 
-# 2. ansible-test integration: the playbook targets against a live emulator.
+# 2. ansible-test integration: the playbook targets against a live emulator, run once at -vvvv through
+#    tests/reliability/secret_scan.py, which hosts the emulator (harvesting every secret it sees), keeps the whole
+#    output in .build/integration-vvvv.log and scans it per target; the "secret scan" stage checks that result.
 start=$SECONDS
-emulator_start
-printf 'jira_emulator_url: %s\n' "$JIRA_EMULATOR_URL" >"$COLLECTION_DIR/tests/integration/integration_config.yml"
+scan_result="$BUILD_DIR/secret-scan.json"
+rm -f "$scan_result"
 targets=$(find "$COLLECTION_DIR/tests/integration/targets" -mindepth 1 -maxdepth 1 -type d | wc -l)
 set +e
-(cd "$COLLECTION_DIR" && ansible-test integration --local --python "$PYV" --color no "${integration_args[@]}")
+(cd "$COLLECTION_DIR" && "$VENV/bin/python" "$COLLECTION_DIR/tests/reliability/secret_scan.py" run \
+    --config tests/integration/integration_config.yml --log "$BUILD_DIR/integration-vvvv.log" \
+    --result "$scan_result" -- ansible-test integration --local --python "$PYV" --color no -vvvv \
+    "${integration_args[@]}")
 rc=$?
 set -e
-emulator_stop
 if [[ $rc -eq 0 ]]; then record integration "$targets" 0 $((SECONDS - start)); else record integration 0 1 $((SECONDS - start)); fi
+
+# 2b. The secret scan of that run: fails when its result is missing, a target's -vvvv output is missing or thin
+#     (every target when INTEGRATION_ARGS selects none), or a secret leaked; one count per target.
+start=$SECONDS
+scan_args=()
+[[ ${#integration_args[@]} -eq 0 ]] && scan_args=(--targets "$COLLECTION_DIR/tests/integration/targets")
+set +e
+scan_out="$("$VENV/bin/python" "$COLLECTION_DIR/tests/reliability/secret_scan.py" check "$scan_result" "${scan_args[@]}")"
+rc=$?
+set -e
+printf '%s\n' "$scan_out"
+read -r p f < <(sed -n 's/^secret scan: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' <<<"$scan_out")
+p=${p:-0} f=${f:-0}
+if [[ $rc -ne 0 && $f -eq 0 ]]; then f=1; fi
+record "secret scan" "$p" "$f" $((SECONDS - start))
 
 # A stage run by its own script, whose last line "<label>: N passed, N failed" (or "<label>: skipped (why)") counts.
 run_counted() {  # run_counted LABEL SCRIPT LOG

@@ -13,6 +13,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(HERE, "emulator"))
 sys.path.insert(0, HERE)  # vault_support
+sys.path.insert(0, os.path.join(HERE, "reliability"))
 
 
 def _collection_root():
@@ -26,12 +27,16 @@ def _collection_root():
     link = os.path.join(root, "ansible_collections", "jiraops", "integration")
     if not os.path.islink(link):
         os.makedirs(os.path.dirname(link), exist_ok=True)
-        os.symlink(REPO, link)
+        try:
+            os.symlink(REPO, link)
+        except FileExistsError:  # another pytest-xdist worker made it first
+            pass
     return root
 
 
 sys.path.insert(0, _collection_root())
 
+import reliability_support  # noqa: E402  pylint: disable=wrong-import-position
 import requests  # noqa: E402  pylint: disable=wrong-import-position
 from jira_emulator import EmulatorServer  # noqa: E402  pylint: disable=wrong-import-position
 
@@ -61,6 +66,22 @@ class Emulator:
 
     def configure(self, **values):
         return self.control("POST", "/config", json=values)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):  # pylint: disable=unused-argument
+    """pytest-xdist: a finished worker's reliability rows join the controller's report."""
+    rows = getattr(node, "workeroutput", {}).get("reliability_report")
+    if rows:
+        reliability_support.REPORT.merge(rows)
+
+
+def pytest_terminal_summary(terminalreporter):
+    path = reliability_support.write_report()
+    if path:
+        terminalreporter.write_sep("=", "reliability figures")
+        terminalreporter.write_line(reliability_support.REPORT.markdown())
+        terminalreporter.write_line(f"(written to {path})")
 
 
 @pytest.fixture(scope="session")
