@@ -6,7 +6,9 @@
 #                              and targets again on ansible-core 2.16 / Python 3.11 (scripts/test-ansible-2.16.sh),
 #                              the roles' Molecule scenarios (scripts/molecule.sh), sanity, ansible-lint,
 #                              docs-lint (antsibull-docs + antsibull-changelog lint)
-#   scripts/test.sh --quick    pytest and integration only (for iterating; no ansible-core 2.16, no Molecule)
+#   scripts/test.sh --quick    for iterating, under 2 minutes: tests/unit, the functional tests not marked slow,
+#                              integration and its secret scan; no reliability, ops or slow functional tests, no
+#                              ansible-core 2.16, Molecule, sanity or lint
 #   PYTEST_ARGS="-k client" scripts/test.sh --quick
 #
 # Sets up .venv itself (scripts/setup.sh), copies the collection into .build/collections/ansible_collections/...
@@ -33,12 +35,20 @@ read -r -a pytest_args <<<"${PYTEST_ARGS:-}"
 read -r -a integration_args <<<"${INTEGRATION_ARGS:-}"
 PYV="$("$VENV/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
 
-# 1. pytest: unit and functional tests, run from the copied tree so imports resolve exactly as ansible does.
+# 1. pytest: unit and functional tests, run from the copied tree so imports resolve exactly as ansible does, on
+#    JIRAOPS_PYTEST_WORKERS pytest-xdist workers (default 2; 0 runs them in this process). Each worker has its own
+#    emulator and OpenBao server (session fixtures on free ports); the workers' reliability figures are merged.
+#    --quick: tests/unit and the functional tests not marked slow (no ansible-playbook runs, no reliability or ops
+#    suites).
 start=$SECONDS
 junit="$BUILD_DIR/pytest-junit.xml"
+rm -f "$junit"
+pytest_paths=(tests)
+[[ $quick -eq 1 ]] && pytest_paths=(tests/unit tests/functional -m "not slow")
 set +e
 (cd "$COLLECTION_DIR" && JIRAOPS_COLLECTIONS_ROOT="$ANSIBLE_COLLECTIONS_PATH" \
-    "$VENV/bin/python" -m pytest -c tests/pytest.ini tests -q -p no:cacheprovider --junitxml="$junit" "${pytest_args[@]}")
+    "$VENV/bin/python" -m pytest -c tests/pytest.ini "${pytest_paths[@]}" -q -p no:cacheprovider \
+    -n "${JIRAOPS_PYTEST_WORKERS:-2}" --junitxml="$junit" "${pytest_args[@]}")
 rc=$?
 set -e
 read -r p f < <(jiraops_junit_counts "$VENV/bin/python" "$junit")

@@ -1,5 +1,8 @@
 """ansible-runner runs the demo and the build-reporting playbooks against the emulator the way AWX runs a job: a private data directory
-with the inventory and the JIRA_* variables a credential injects (env/envvars), the playbook from the project."""
+with the inventory and the JIRA_* variables a credential injects (env/envvars), the playbook from the project.
+
+The demo runs once in the whole suite, here, at -vvvv: this test also holds the secret scan of its output and what
+the demo's OAuth 1.0a and OAuth 2.0 parts must have done."""
 from __future__ import annotations
 
 import glob
@@ -13,6 +16,9 @@ import yaml
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import ansible_run  # noqa: E402  pylint: disable=wrong-import-position
+from reliability_support import REPORT  # noqa: E402  pylint: disable=wrong-import-position
+from secret_scan import (  # noqa: E402  pylint: disable=wrong-import-position
+    MIN_OUTPUT, MIN_SECRET, _walk, harvesting, scan)
 
 
 def test_ansible_runner_runs_the_demo(emulator, tmp_path):
@@ -27,14 +33,21 @@ def test_ansible_runner_runs_the_demo(emulator, tmp_path):
     (pdd / "env").mkdir(parents=True)
     (pdd / "inventory").mkdir()
     ansible_run.localhost_inventory(str(pdd / "inventory" / "hosts.yml"))
+    log_path = str(tmp_path / "ansible.log")
     envvars = {"JIRA_URL": emulator.url, "JIRA_USERNAME": "runner", "JIRA_PASSWORD": password,
-               "JIRAOPS_DEMO_PAT": pat, "JIRAOPS_DEMO_DIR": str(tmp_path / "demo")}
+               "JIRAOPS_DEMO_PAT": pat, "JIRAOPS_DEMO_DIR": str(tmp_path / "demo"), "ANSIBLE_LOG_PATH": log_path}
     (pdd / "env" / "envvars").write_text(yaml.safe_dump(envvars), encoding="utf-8")
+    (pdd / "env" / "cmdline").write_text("-vvvv", encoding="utf-8")  # as a job template's verbosity 4
     home = str(tmp_path / "home")
     os.makedirs(home)
-    proc = ansible_run.run([ansible_run.tool("ansible-runner"), "run", str(pdd), "--ident", "demo",
-                            "--project-dir", os.path.join(ansible_run.collection_dir(), "playbooks"),
-                            "-p", "demo.yml"], env=ansible_run.base_env(home))
+    seen = set()
+    with harvesting(emulator.state, seen):
+        proc = ansible_run.run([ansible_run.tool("ansible-runner"), "run", str(pdd), "--ident", "demo",
+                                "--project-dir", os.path.join(ansible_run.collection_dir(), "playbooks"),
+                                "-p", "demo.yml"], env=ansible_run.base_env(home))
+        verified = emulator.control("GET", "/oauth1/verified")["verified"]
+        applinks = emulator.control("GET", "/applinks")["applinks"]
+        chains = emulator.control("GET", "/oauth2/chains", params={"user": "alice"})["chains"]
     out = proc.stdout + proc.stderr
     artifacts = pdd / "artifacts" / "demo"
     assert proc.returncode == 0, out[-3000:]
@@ -50,9 +63,33 @@ def test_ansible_runner_runs_the_demo(emulator, tmp_path):
     assert ("GET", "/rest/api/2/myself", 200) in log and ("GET", "/rest/api/2/issue/JJ-2", 200) in log
     assert "signed in as Runner Job (runner)" in out
     assert os.path.exists(tmp_path / "demo" / "keys" / "jira_privatekey.pem")
+    # The OAuth 1.0a part (playbooks/demo_oauth1.yml): a link, then a call signed with its consumer, as alice.
+    assert ("GET", "/rest/api/2/issue/JJ-2", "alice", "jiraops-demo") in [
+        (v["method"], v["path"], v["user"], v["consumer_key"]) for v in verified]
+    [link] = applinks
+    assert link["name"] == "jiraops demo" and link["consumer"]["key"] == "jiraops-demo"
+    assert "signed read of JJ-2 'Jira Junior logo is not pink enough'" in out
+    # The OAuth 2.0 part (playbooks/demo_oauth2.yml), with basic-auth variables in the environment as in AWX.
+    assert "with 1 token request(s)" in out
+    assert "3 refresh-token rotations, grant still valid" in out
+    assert chains[-1]["revoked"] is False
     # What AWX would store and show (stdout, events) holds no secret.
     shown = (artifacts / "stdout").read_text() + json.dumps(events)
     assert password not in shown and pat not in shown
+    # The -vvvv scan: everything the emulator saw or issued, every private key the run wrote, the planted ones.
+    for path in glob.glob(str(tmp_path / "**" / "*"), recursive=True):
+        if os.path.isfile(path) and path != log_path and os.path.getsize(path) < 1_000_000:
+            with open(path, "rb") as handle:
+                _walk(handle.read(), seen)
+    secrets = {s for s in seen | {password, pat} if isinstance(s, str) and len(s) >= MIN_SECRET}
+    with open(log_path, encoding="utf-8", errors="replace") as handle:
+        output = "\n".join([out, shown, handle.read()])
+    leaks = scan(output, secrets)
+    REPORT.add("secrets", scenario="demo playbook (ansible-runner)", tasks=len(ok_tasks), bytes=len(output.encode()),
+               secrets=len(secrets), leaks=sum(leaks.values()))
+    assert len(secrets) >= 20, "the run must have planted a private key, tokens and a verifier"
+    assert len(output) > MIN_OUTPUT, "suspiciously little -vvvv output"
+    assert not leaks, "secrets in the output: " + ", ".join(f"{s[:4]}...({n}x)" for s, n in leaks.items())
 
 
 def _git(repo, *args):
