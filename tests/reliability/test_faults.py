@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import pytest
 import yaml
 
-from ansible_collections.jiraops.integration.plugins.module_utils import _client, _retry
+import virtual_waits
 from reliability_support import REPO, REPORT, Ctx, has_traceback, load_cases, missing_requirements
 
 
@@ -69,33 +69,13 @@ CASES = [(t, f) for t in TARGETS for f in FAULTS]
 REAL_WAITS = {"api GET /myself", "api POST comment"}
 
 
-class VirtualWaits:
-    """Stands in for the client's RetryPolicy class: each policy's sleep advances a shared offset instead."""
-
-    def __init__(self):
-        self.waited = 0.0
-        self.sleeps = []
-
-    def clock(self):
-        return time.monotonic() + self.waited
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.waited += seconds
-
-    def __call__(self, **kwargs):
-        return _retry.RetryPolicy(sleep=self.sleep, clock=self.clock, **kwargs)
-
-
 @pytest.fixture
 def waits(request, monkeypatch):
     """The virtual clock for this test's target, or None when its waits are real (REAL_WAITS)."""
     target = request.node.callspec.params["target"]
     if target.name in REAL_WAITS:
         return None
-    virtual = VirtualWaits()
-    monkeypatch.setattr(_client, "RetryPolicy", virtual)
-    return virtual
+    return virtual_waits.install(monkeypatch)
 
 
 def _settle(emulator, path, timeout=5.0):
