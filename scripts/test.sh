@@ -16,7 +16,6 @@
 # "total: N passed, N failed" counting pytest tests, integration targets, Molecule scenarios and static checks.
 set -euo pipefail
 . "$(dirname "$0")/setup.sh"
-. "$REPO/scripts/emulator.sh"
 
 quick=0
 [[ "${1:-}" == "--quick" ]] && quick=1
