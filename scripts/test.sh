@@ -6,7 +6,7 @@
 #                              and targets again on ansible-core 2.16 / Python 3.11 (scripts/test-ansible-2.16.sh),
 #                              the roles' Molecule scenarios (scripts/molecule.sh), sanity, ansible-lint,
 #                              docs-lint (antsibull-docs + antsibull-changelog lint)
-#   scripts/test.sh --quick    for iterating, under 2 minutes: tests/unit, the functional tests not marked slow,
+#   scripts/test.sh --quick    for iterating: tests/unit, the functional tests not marked slow,
 #                              integration and its secret scan; no reliability, ops or slow functional tests, no
 #                              ansible-core 2.16, Molecule, sanity or lint
 #   PYTEST_ARGS="-k client" scripts/test.sh --quick
