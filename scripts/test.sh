@@ -47,7 +47,7 @@ pytest_paths=(tests)
 set +e
 (cd "$COLLECTION_DIR" && JIRAOPS_COLLECTIONS_ROOT="$ANSIBLE_COLLECTIONS_PATH" \
     "$VENV/bin/python" -m pytest -c tests/pytest.ini "${pytest_paths[@]}" -q -p no:cacheprovider \
-    -n "${JIRAOPS_PYTEST_WORKERS:-2}" --junitxml="$junit" "${pytest_args[@]}")
+    -n "${JIRAOPS_PYTEST_WORKERS:-2}" --dist loadgroup --junitxml="$junit" "${pytest_args[@]}")
 rc=$?
 set -e
 read -r p f < <(jiraops_junit_counts "$VENV/bin/python" "$junit")
