@@ -6,7 +6,9 @@
 #                              and targets again on ansible-core 2.16 / Python 3.11 (scripts/test-ansible-2.16.sh),
 #                              the roles' Molecule scenarios (scripts/molecule.sh), sanity, ansible-lint,
 #                              docs-lint (antsibull-docs + antsibull-changelog lint)
-#   scripts/test.sh --quick    pytest and integration only (for iterating; no ansible-core 2.16, no Molecule)
+#   scripts/test.sh --quick    for iterating: tests/unit, the functional tests not marked slow,
+#                              integration and its secret scan; no reliability, ops or slow functional tests, no
+#                              ansible-core 2.16, Molecule, sanity or lint
 #   PYTEST_ARGS="-k client" scripts/test.sh --quick
 #
 # Sets up .venv itself (scripts/setup.sh), copies the collection into .build/collections/ansible_collections/...
@@ -14,7 +16,6 @@
 # "total: N passed, N failed" counting pytest tests, integration targets, Molecule scenarios and static checks.
 set -euo pipefail
 . "$(dirname "$0")/setup.sh"
-. "$REPO/scripts/emulator.sh"
 
 quick=0
 [[ "${1:-}" == "--quick" ]] && quick=1
@@ -33,30 +34,57 @@ read -r -a pytest_args <<<"${PYTEST_ARGS:-}"
 read -r -a integration_args <<<"${INTEGRATION_ARGS:-}"
 PYV="$("$VENV/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
 
-# 1. pytest: unit and functional tests, and the emulator package's own (emulator/tests), run from the copied tree
-#    so imports resolve exactly as ansible does.
+# 1. pytest: unit and functional tests and the emulator package's own (emulator/tests), run from the copied tree
+#    so imports resolve exactly as ansible does, on JIRAOPS_PYTEST_WORKERS pytest-xdist workers (default 2; 0 runs
+#    them in this process). Each worker has its own emulator and OpenBao server (session fixtures on free ports);
+#    the workers' reliability figures are merged.
+#    --quick: tests/unit and the functional tests not marked slow (no ansible-playbook runs, no reliability or ops
+#    suites).
 start=$SECONDS
 junit="$BUILD_DIR/pytest-junit.xml"
+rm -f "$junit"
+pytest_paths=(tests emulator/tests)
+[[ $quick -eq 1 ]] && pytest_paths=(tests/unit emulator/tests tests/functional -m "not slow")
 set +e
 (cd "$COLLECTION_DIR" && JIRAOPS_COLLECTIONS_ROOT="$ANSIBLE_COLLECTIONS_PATH" \
-    "$VENV/bin/python" -m pytest -c tests/pytest.ini tests emulator/tests -q -p no:cacheprovider --junitxml="$junit" "${pytest_args[@]}")
+    "$VENV/bin/python" -m pytest -c tests/pytest.ini "${pytest_paths[@]}" -q -p no:cacheprovider \
+    -n "${JIRAOPS_PYTEST_WORKERS:-2}" --dist loadgroup --junitxml="$junit" "${pytest_args[@]}")
 rc=$?
 set -e
 read -r p f < <(jiraops_junit_counts "$VENV/bin/python" "$junit")
 if [[ $rc -ne 0 && $f -eq 0 ]]; then f=1; fi
 record pytest "$p" "$f" $((SECONDS - start))
 
-# 2. ansible-test integration: the playbook targets against a live emulator.
+# 2. ansible-test integration: the playbook targets against a live emulator, run once at -vvvv through
+#    tests/reliability/secret_scan.py, which hosts the emulator (harvesting every secret it sees), keeps the whole
+#    output in .build/integration-vvvv.log and scans it per target; the "secret scan" stage checks that result.
 start=$SECONDS
-emulator_start
-printf 'jira_emulator_url: %s\n' "$JIRA_EMULATOR_URL" >"$COLLECTION_DIR/tests/integration/integration_config.yml"
+scan_result="$BUILD_DIR/secret-scan.json"
+rm -f "$scan_result"
 targets=$(find "$COLLECTION_DIR/tests/integration/targets" -mindepth 1 -maxdepth 1 -type d | wc -l)
 set +e
-(cd "$COLLECTION_DIR" && ansible-test integration --local --python "$PYV" --color no "${integration_args[@]}")
+(cd "$COLLECTION_DIR" && "$VENV/bin/python" "$COLLECTION_DIR/tests/reliability/secret_scan.py" run \
+    --config tests/integration/integration_config.yml --log "$BUILD_DIR/integration-vvvv.log" \
+    --result "$scan_result" -- ansible-test integration --local --python "$PYV" --color no -vvvv \
+    "${integration_args[@]}")
 rc=$?
 set -e
-emulator_stop
 if [[ $rc -eq 0 ]]; then record integration "$targets" 0 $((SECONDS - start)); else record integration 0 1 $((SECONDS - start)); fi
+
+# 2b. The secret scan of that run: fails when its result is missing, a target's -vvvv output is missing or thin
+#     (every target when INTEGRATION_ARGS selects none), or a secret leaked; one count per target.
+start=$SECONDS
+scan_args=()
+[[ ${#integration_args[@]} -eq 0 ]] && scan_args=(--targets "$COLLECTION_DIR/tests/integration/targets")
+set +e
+scan_out="$("$VENV/bin/python" "$COLLECTION_DIR/tests/reliability/secret_scan.py" check "$scan_result" "${scan_args[@]}")"
+rc=$?
+set -e
+printf '%s\n' "$scan_out"
+read -r p f < <(sed -n 's/^secret scan: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' <<<"$scan_out")
+p=${p:-0} f=${f:-0}
+if [[ $rc -ne 0 && $f -eq 0 ]]; then f=1; fi
+record "secret scan" "$p" "$f" $((SECONDS - start))
 
 # A stage run by its own script, whose last line "<label>: N passed, N failed" (or "<label>: skipped (why)") counts.
 run_counted() {  # run_counted LABEL SCRIPT LOG

@@ -12,6 +12,7 @@ import pytest
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, HERE)  # vault_support
+sys.path.insert(0, os.path.join(HERE, "reliability"))
 
 
 def _collection_root():
@@ -25,15 +26,35 @@ def _collection_root():
     link = os.path.join(root, "ansible_collections", "jiraops", "integration")
     if not os.path.islink(link):
         os.makedirs(os.path.dirname(link), exist_ok=True)
-        os.symlink(REPO, link)
+        try:
+            os.symlink(REPO, link)
+        except FileExistsError:  # another pytest-xdist worker made it first
+            pass
     return root
 
 
 sys.path.insert(0, _collection_root())
 
+import reliability_support  # noqa: E402  pylint: disable=wrong-import-position
 # The emulator fixtures (`emulator_server`, `emulator`: reset for each test) come with the emulator package.
 # pylint: disable-next=wrong-import-position,unused-import
 from jira_emulator.testing import Emulator, emulator, emulator_server  # noqa: E402,F401
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):  # pylint: disable=unused-argument
+    """pytest-xdist: a finished worker's reliability rows join the controller's report."""
+    rows = getattr(node, "workeroutput", {}).get("reliability_report")
+    if rows:
+        reliability_support.REPORT.merge(rows)
+
+
+def pytest_terminal_summary(terminalreporter):
+    path = reliability_support.write_report()
+    if path:
+        terminalreporter.write_sep("=", "reliability figures")
+        terminalreporter.write_line(reliability_support.REPORT.markdown())
+        terminalreporter.write_line(f"(written to {path})")
 
 
 @pytest.fixture(scope="session")

@@ -90,22 +90,6 @@ def role_vars(key_dir, **extra):
     return ["-e", json.dumps(values)]
 
 
-def test_demo_goes_from_nothing_to_a_verified_signed_call_and_leaks_nothing_at_vvv(emulator, tmp_path):
-    demo_dir = tmp_path / "demo"
-    _rc, output = run_playbook(emulator, os.path.join(REPO, "demo", "demo_oauth1.yml"), "-vvv",
-                               env={"JIRAOPS_DEMO_DIR": str(demo_dir)})
-    verified = control(emulator.url, "/oauth1/verified")["verified"]
-    assert ("GET", "/rest/api/2/issue/JJ-2", "alice", "jiraops-demo") in [
-        (v["method"], v["path"], v["user"], v["consumer_key"]) for v in verified]
-    [link] = control(emulator.url, "/applinks")["applinks"]
-    assert link["name"] == "jiraops demo" and link["consumer"]["key"] == "jiraops-demo"
-    assert "signed read of JJ-2 'Jira Junior logo is not pink enough'" in output
-    secrets = planted_secrets(emulator, demo_dir / "oauth1" / "jira_privatekey.pem")
-    assert len(secrets) >= 20, "the run must have planted a private key, tokens and a verifier"
-    leaked = [what for what, value in secrets if value in output]
-    assert leaked == [], f"secrets in the -vvv output: {leaked}"
-
-
 def test_non_interactive_two_runs_then_idempotent_then_check_mode(emulator, tmp_path):
     key_dir = tmp_path / "keys"
     # Run 1: no verifier, not interactive -> everything up to the request token, then instructions.

@@ -197,15 +197,3 @@ def test_authorize_playbook_refuses_a_linked_or_foreign_token_store_before_keepi
 def parse_state(url):
     from urllib.parse import parse_qs, urlsplit  # pylint: disable=import-outside-toplevel
     return parse_qs(urlsplit(url).query)["state"][0]
-
-
-def test_demo_oauth2_playbook(emulator, tmp_path):
-    # As scripts/demo.sh runs it: basic-auth variables in the environment must not make any task ambiguous.
-    env = {"JIRA_URL": emulator.url, "JIRA_EMULATOR_URL": emulator.url, "JIRA_USERNAME": "alice",
-           "JIRA_PASSWORD": "alice-password"}
-    proc = run_playbook(os.path.join(os.path.dirname(os.path.dirname(HERE)), "demo", "demo_oauth2.yml"),
-                        "localhost,", tmp_path, env=env)
-    assert proc.returncode == 0, proc.stdout[-3000:]
-    assert "with 1 token request(s)" in proc.stdout
-    assert "3 refresh-token rotations, grant still valid" in proc.stdout
-    assert chains(emulator, user="alice")["chains"][-1]["revoked"] is False

@@ -1,5 +1,9 @@
 """ansible-runner runs the demo and the build-reporting playbooks against the emulator the way AWX runs a job: a private data directory
-with the inventory and the JIRA_* variables a credential injects (env/envvars), the playbook from the project."""
+with the inventory and the JIRA_* variables a credential injects (env/envvars), the playbook from the project.
+
+The demo runs once in the whole suite, here, at -vvvv (one module-scoped run, kept on one pytest-xdist worker by its
+xdist_group): the tests below read that run, including the secret scan of its output and what the demo's OAuth 1.0a
+and OAuth 2.0 parts must have done."""
 from __future__ import annotations
 
 import glob
@@ -9,50 +13,125 @@ import subprocess
 import sys
 import uuid
 
+import pytest
+import requests
 import yaml
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import ansible_run  # noqa: E402  pylint: disable=wrong-import-position
+from reliability_support import REPORT  # noqa: E402  pylint: disable=wrong-import-position
+from secret_scan import (  # noqa: E402  pylint: disable=wrong-import-position
+    MIN_OUTPUT, MIN_SECRET, _walk, harvesting, scan)
 
 
-def test_ansible_runner_runs_the_demo(emulator, tmp_path):
+@pytest.fixture(scope="module")
+def demo_run(emulator_server, tmp_path_factory):
+    """demo/demo.yml once through ansible-runner at -vvvv, with what the tests below read of it."""
+    tmp_path = tmp_path_factory.mktemp("demo-run")
+    state, url = emulator_server.state, emulator_server.url
+    state.reset()
+
+    def control(path, **params):
+        resp = requests.get(f"{url}/_emulator{path}", params=params, timeout=10)
+        resp.raise_for_status()
+        return resp.json()
+
     password = "runner-Passw0rd-" + uuid.uuid4().hex[:12]
     pat = "runner-pat-" + uuid.uuid4().hex
-    with emulator.state.lock:
-        emulator.state.users["runner"] = {"name": "runner", "password": password, "displayName": "Runner Job",
-                                          "emailAddress": "runner@example.com", "accountId": "emu-runner",
-                                          "admin": False}
-        emulator.state.pats[pat] = "runner"
+    with state.lock:
+        state.users["runner"] = {"name": "runner", "password": password, "displayName": "Runner Job",
+                                 "emailAddress": "runner@example.com", "accountId": "emu-runner", "admin": False}
+        state.pats[pat] = "runner"
     pdd = tmp_path / "runner"
     (pdd / "env").mkdir(parents=True)
     (pdd / "inventory").mkdir()
     ansible_run.localhost_inventory(str(pdd / "inventory" / "hosts.yml"))
-    envvars = {"JIRA_URL": emulator.url, "JIRA_USERNAME": "runner", "JIRA_PASSWORD": password,
-               "JIRAOPS_DEMO_PAT": pat, "JIRAOPS_DEMO_DIR": str(tmp_path / "demo")}
+    log_path = str(tmp_path / "ansible.log")
+    envvars = {"JIRA_URL": url, "JIRA_USERNAME": "runner", "JIRA_PASSWORD": password,
+               "JIRAOPS_DEMO_PAT": pat, "JIRAOPS_DEMO_DIR": str(tmp_path / "demo"), "ANSIBLE_LOG_PATH": log_path}
     (pdd / "env" / "envvars").write_text(yaml.safe_dump(envvars), encoding="utf-8")
+    (pdd / "env" / "cmdline").write_text("-vvvv", encoding="utf-8")  # as a job template's verbosity 4
     home = str(tmp_path / "home")
     os.makedirs(home)
-    proc = ansible_run.run([ansible_run.tool("ansible-runner"), "run", str(pdd), "--ident", "demo",
-                            "--project-dir", os.path.join(ansible_run.collection_dir(), "demo"),
-                            "-p", "demo.yml"], env=ansible_run.base_env(home))
-    out = proc.stdout + proc.stderr
+    seen = set()
+    with harvesting(state, seen):
+        proc = ansible_run.run([ansible_run.tool("ansible-runner"), "run", str(pdd), "--ident", "demo",
+                                "--project-dir", os.path.join(ansible_run.collection_dir(), "demo"),
+                                "-p", "demo.yml"], env=ansible_run.base_env(home))
+        with state.lock:
+            log = [(r["method"], r["path"], r["status"]) for r in state.requests]
+        verified = control("/oauth1/verified")["verified"]
+        applinks = control("/applinks")["applinks"]
+        chains = control("/oauth2/chains", user="alice")["chains"]
     artifacts = pdd / "artifacts" / "demo"
-    assert proc.returncode == 0, out[-3000:]
+    events = [json.loads(open(p, encoding="utf-8").read()) for p in glob.glob(str(artifacts / "job_events" / "*.json"))]
+    return {"proc": proc, "out": proc.stdout + proc.stderr, "artifacts": artifacts, "events": events, "log": log,
+            "verified": verified, "applinks": applinks, "chains": chains, "seen": seen, "tmp": tmp_path,
+            "log_path": log_path, "password": password, "pat": pat}
+
+
+def _demo_ok(run):
+    assert run["proc"].returncode == 0, run["out"][-3000:]
+    return run
+
+
+@pytest.mark.xdist_group("demo")
+def test_ansible_runner_runs_the_demo(demo_run):
+    run = _demo_ok(demo_run)
+    out, artifacts, events = run["out"], run["artifacts"], run["events"]
     assert (artifacts / "status").read_text() == "successful"
     assert (artifacts / "rc").read_text() == "0"
-    events = [json.loads(open(p, encoding="utf-8").read()) for p in glob.glob(str(artifacts / "job_events" / "*.json"))]
     ok_tasks = {e["event_data"].get("task") for e in events if e["event"] == "runner_on_ok"}
     assert {"Who am I (basic auth from JIRA_USERNAME / JIRA_PASSWORD)",
             "Read JJ-2 with a Data Center personal access token"} <= ok_tasks
     # The emulator saw the calls, as the planted user: basic auth then the PAT.
-    with emulator.state.lock:
-        log = [(r["method"], r["path"], r["status"]) for r in emulator.state.requests]
-    assert ("GET", "/rest/api/2/myself", 200) in log and ("GET", "/rest/api/2/issue/JJ-2", 200) in log
+    assert ("GET", "/rest/api/2/myself", 200) in run["log"] and ("GET", "/rest/api/2/issue/JJ-2", 200) in run["log"]
     assert "signed in as Runner Job (runner)" in out
-    assert os.path.exists(tmp_path / "demo" / "keys" / "jira_privatekey.pem")
+    assert os.path.exists(run["tmp"] / "demo" / "keys" / "jira_privatekey.pem")
     # What AWX would store and show (stdout, events) holds no secret.
     shown = (artifacts / "stdout").read_text() + json.dumps(events)
-    assert password not in shown and pat not in shown
+    assert run["password"] not in shown and run["pat"] not in shown
+
+
+@pytest.mark.xdist_group("demo")
+def test_the_demo_goes_from_nothing_to_a_verified_signed_oauth1_call(demo_run):
+    """demo/demo_oauth1.yml, imported by the demo: a link, then a call signed with its consumer, as alice."""
+    run = _demo_ok(demo_run)
+    assert ("GET", "/rest/api/2/issue/JJ-2", "alice", "jiraops-demo") in [
+        (v["method"], v["path"], v["user"], v["consumer_key"]) for v in run["verified"]]
+    [link] = run["applinks"]
+    assert link["name"] == "jiraops demo" and link["consumer"]["key"] == "jiraops-demo"
+    assert "signed read of JJ-2 'Jira Junior logo is not pink enough'" in run["out"]
+
+
+@pytest.mark.xdist_group("demo")
+def test_the_demo_oauth2_part_with_basic_auth_variables_in_the_environment(demo_run):
+    """demo/demo_oauth2.yml, imported by the demo: JIRA_USERNAME / JIRA_PASSWORD make no task ambiguous."""
+    run = _demo_ok(demo_run)
+    assert "with 1 token request(s)" in run["out"]
+    assert "3 refresh-token rotations, grant still valid" in run["out"]
+    assert run["chains"][-1]["revoked"] is False
+
+
+@pytest.mark.xdist_group("demo")
+def test_no_secret_in_the_demo_vvvv_output(demo_run):
+    """Everything the emulator saw or issued, every private key the run wrote and the planted ones: in no output."""
+    run = _demo_ok(demo_run)
+    seen = set(run["seen"])
+    for path in glob.glob(str(run["tmp"] / "**" / "*"), recursive=True):
+        if os.path.isfile(path) and path != run["log_path"] and os.path.getsize(path) < 1_000_000:
+            with open(path, "rb") as handle:
+                _walk(handle.read(), seen)
+    secrets = {s for s in seen | {run["password"], run["pat"]} if isinstance(s, str) and len(s) >= MIN_SECRET}
+    with open(run["log_path"], encoding="utf-8", errors="replace") as handle:
+        output = "\n".join([run["out"], (run["artifacts"] / "stdout").read_text(), json.dumps(run["events"]),
+                            handle.read()])
+    leaks = scan(output, secrets)
+    REPORT.add("secrets", scenario="demo playbook (ansible-runner)", tasks=len(run["events"]),
+               bytes=len(output.encode()), secrets=len(secrets), leaks=sum(leaks.values()))
+    assert len(secrets) >= 20, "the run must have planted a private key, tokens and a verifier"
+    assert len(output) > MIN_OUTPUT, "suspiciously little -vvvv output"
+    assert not leaks, "secrets in the output: " + ", ".join(f"{s[:4]}...({n}x)" for s, n in leaks.items())
 
 
 def _git(repo, *args):

@@ -6,9 +6,8 @@ A module plugs in by adding a file ``tests/reliability/cases_<module>.py`` that 
   nothing written, nothing sent);
 - ``FAULT_TARGETS``: a list of :class:`FaultTarget` (a module call that talks to Jira; every fault in
   ``test_faults.FAULTS`` is injected into it through the emulator's control API);
-- ``SECRET_SCENARIOS``: a list of :class:`SecretScenario` (a playbook re-run at ``-vvvv`` with planted secrets).
 
-Every integration target under ``tests/integration/targets`` is a secrets scenario automatically. A row whose module
+The -vvvv secret scan is ``secret_scan.py`` (the integration run) and the ansible-runner demo test. A row whose module
 or shared option does not exist fails (a renamed module must not turn its rows into silent skips).
 Each test records one row in :data:`REPORT`, written to ``.build/reliability.md`` (the README quotes it).
 """
@@ -223,17 +222,8 @@ class FaultTarget:
     overrides: dict = field(default_factory=dict)
 
 
-@dataclass
-class SecretScenario:
-    """A playbook run at -vvvv whose whole output is scanned for ``secrets`` (and what the emulator saw)."""
-
-    id: str
-    playbook: Callable  # (ctx) -> (playbook path, extra ansible-playbook args list, env dict, planted secrets list)
-    requires_modules: tuple = ()
-
-
 def load_cases(kind):
-    """All rows of ``kind`` (BAD_INPUT, FAULT_TARGETS, SECRET_SCENARIOS) from tests/reliability/cases_*.py."""
+    """All rows of ``kind`` (BAD_INPUT, FAULT_TARGETS) from tests/reliability/cases_*.py."""
     if HERE not in sys.path:
         sys.path.insert(0, HERE)
     rows = []
@@ -257,6 +247,16 @@ class Report:
 
     def empty(self):
         return not any(self.rows.values())
+
+    def dump(self):
+        """The rows as JSON text: a pytest-xdist worker hands them to the controller, which writes the report."""
+        return json.dumps({"rows": self.rows, "uncovered": self.uncovered}, default=str)
+
+    def merge(self, text):
+        data = json.loads(text)
+        for section, rows in data["rows"].items():
+            self.rows[section].extend(rows)
+        self.uncovered = sorted(set(self.uncovered) | set(data["uncovered"]))
 
     def markdown(self):
         out = ["# Reliability figures", "",

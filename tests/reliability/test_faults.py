@@ -3,6 +3,10 @@
 For each FaultTarget (cases_*.py) x each Fault below: retries made, time spent, and, for writes, that every item the
 module reported as done is stored exactly once and nothing is stored twice (the emulator's state is compared with
 what was sent).
+
+The module runs in-process, so the retry policy's waits (Retry-After, X-RateLimit-Reset, backoff) are taken on a
+virtual clock: the wait is counted as time spent, the budget is spent on it, but nobody sleeps. The targets of
+REAL_WAITS wait in real time, so that the real sleep is proven once per kind of call (a read and a write).
 """
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from dataclasses import dataclass, field
 import pytest
 import yaml
 
+import virtual_waits
 from reliability_support import REPO, REPORT, Ctx, has_traceback, load_cases, missing_requirements
 
 
@@ -61,6 +66,16 @@ FAULTS = [
 
 TARGETS = load_cases("FAULT_TARGETS")
 CASES = [(t, f) for t in TARGETS for f in FAULTS]
+REAL_WAITS = {"api GET /myself", "api POST comment"}
+
+
+@pytest.fixture
+def waits(request, monkeypatch):
+    """The virtual clock for this test's target, or None when its waits are real (REAL_WAITS)."""
+    target = request.node.callspec.params["target"]
+    if target.name in REAL_WAITS:
+        return None
+    return virtual_waits.install(monkeypatch)
 
 
 def _settle(emulator, path, timeout=5.0):
@@ -99,7 +114,7 @@ def test_every_jira_module_has_a_fault_target():
 
 
 @pytest.mark.parametrize("target, fault", CASES, ids=[f"{t.name}: {f.id}" for t, f in CASES])
-def test_fault(target, fault, emulator, tmp_path):
+def test_fault(target, fault, emulator, tmp_path, waits):
     reason = missing_requirements(target.module, target.requires)
     if reason:
         pytest.fail(reason)
@@ -120,7 +135,7 @@ def test_fault(target, fault, emulator, tmp_path):
     emulator.fault(target.path, method=target.method, **fault.spec)
     start = time.monotonic()
     outcomes = target.send(ctx, items, dict(fault.args))
-    elapsed = time.monotonic() - start
+    elapsed = time.monotonic() - start + (waits.waited if waits else 0.0)
     _settle(emulator, target.path)
     attempts = len([r for r in emulator.requests(method=target.method) if fnmatch.fnmatchcase(r["path"], target.path)])
     retries = _retries(target, outcomes, attempts)
@@ -133,7 +148,8 @@ def test_fault(target, fault, emulator, tmp_path):
         lost = sum(1 for g, s in zip(got, stored) if g == "ok" and s == 0)
         duplicated = sum(1 for s in stored if s > 1)
     REPORT.add("faults", target=target.name, fault=fault.id, outcome="/".join(got), attempts=attempts,
-               retries=retries, elapsed=elapsed, sent=len(items), stored="n/a" if stored is None else sum(stored),
+               retries=retries, elapsed=elapsed, clock="real" if waits is None else "virtual", sent=len(items),
+               stored="n/a" if stored is None else sum(stored),
                lost=lost, duplicated=duplicated)
 
     for o in outcomes:

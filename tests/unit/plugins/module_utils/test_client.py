@@ -6,6 +6,7 @@ import threading
 import time
 
 import pytest
+import virtual_waits
 
 from ansible_collections.jiraops.integration.plugins.module_utils._auth import AuthMethod, BasicAuth
 from ansible_collections.jiraops.integration.plugins.module_utils._client import JiraClient
@@ -44,7 +45,8 @@ def test_retry_after_is_honoured_over_real_http(emulator):
     assert len(emulator.requests("/rest/api/2/myself")) == 3
 
 
-def test_5xx_and_dropped_connections_are_retried(emulator):
+def test_5xx_and_dropped_connections_are_retried(emulator, monkeypatch):
+    virtual_waits.install(monkeypatch)  # the backoff is test_retry's; here: which replies are retried
     emulator.fault("/rest/api/2/myself", status=503, times=1)
     emulator.fault("/rest/api/2/myself", kind="drop", times=1, skip=1)
     emulator.fault("/rest/api/2/myself", status=502, times=1, skip=2)
@@ -62,7 +64,8 @@ def test_budget_gives_up_with_a_clear_error(emulator):
     assert "GET /rest/api/2/myself returned HTTP 429" in msg and "gave up" in msg and "retry_budget" in msg
 
 
-def test_max_retries_exhausted(emulator):
+def test_max_retries_exhausted(emulator, monkeypatch):
+    virtual_waits.install(monkeypatch)
     emulator.fault("/rest/api/2/myself", status=503, times=-1)
     with pytest.raises(JiraError) as err:
         client(emulator, max_retries=2).get("/rest/api/2/myself")
