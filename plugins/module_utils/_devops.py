@@ -16,6 +16,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from urllib.parse import quote
 
 from ansible_collections.jiraops.integration.plugins.module_utils import _cloud_id as cloud_ids
+from ansible_collections.jiraops.integration.plugins.module_utils import _devops_compare as compare
 from ansible_collections.jiraops.integration.plugins.module_utils import _devops_schema as schema
 from ansible_collections.jiraops.integration.plugins.module_utils._errors import JiraError, OptionError
 
@@ -40,6 +41,7 @@ class DevopsApi:
     rejected_field = ""
     write_scope = ""        # named in 403 hints
     read_scope = ""
+    compare_ignored = compare.IGNORED   # fields skip_unchanged does not compare
 
     # -- addressing -------------------------------------------------------------------------------------------
     def base_url(self, client, route, cloud_id):
@@ -53,6 +55,10 @@ class DevopsApi:
 
     def item_path(self, key):
         raise NotImplementedError
+
+    def unchanged(self, entity, stored):
+        """Whether ``stored`` (Jira's reply to a read by key) already holds ``entity``."""
+        return compare.same(entity, stored, self.compare_ignored)
 
     # -- batching ---------------------------------------------------------------------------------------------
     def units(self, entities):
@@ -144,6 +150,8 @@ class DeploymentsApi(DevopsApi):
     write_scope = "write:deployment:jira-software"
     read_scope = "read:deployment:jira-software"
     GATING_COMMAND = "initiate_deployment_gating"
+    # commands ask Jira to do something (start gating); they are not part of the deployment Jira stores.
+    compare_ignored = compare.IGNORED | {"commands"}
 
     def key(self, entity):
         return {"pipelineId": entity["pipeline"]["id"], "environmentId": entity["environment"]["id"],
@@ -244,6 +252,22 @@ class DevinfoApi(DevopsApi):
 
     def item_path(self, key):
         return f"/repository/{_q(key['repositoryId'])}"
+
+    def unchanged(self, entity, stored):
+        """The repository's own fields as a whole; each commit, branch and pull request sent against the stored
+        one of the same id (Jira keeps the others whatever is sent, so they are not compared)."""
+        if not isinstance(stored, dict):
+            return False
+        header = {k: v for k, v in entity.items() if k not in schema.DEVINFO_ENTITY_TYPES}
+        if not compare.same(header, {k: v for k, v in stored.items() if k not in schema.DEVINFO_ENTITY_TYPES},
+                            self.compare_ignored):
+            return False
+        for kind in schema.DEVINFO_ENTITY_TYPES:
+            have = {str(item.get("id")): item for item in stored.get(kind) or [] if isinstance(item, dict)}
+            for item in entity.get(kind) or []:
+                if not compare.same(item, have.get(str(item.get("id"))), self.compare_ignored):
+                    return False
+        return True
 
     def units(self, entities):
         """One unit per commit, branch and pull request; a repository without any is one unit by itself."""
@@ -412,6 +436,7 @@ class Outcome:
         self.gating_status = None
         self.batches = []
         self.unconfirmed = []
+        self.unchanged = None      # with skip_unchanged: the keys not sent because Jira has them as they are
 
     def add_unknown(self, keys):
         for key in keys or []:
@@ -433,6 +458,7 @@ def argument_spec(api):
         "fail_on_unknown_issue_keys": {"type": "bool", "default": False},
         "api_route": {"type": "str", "default": "cloud", "choices": ["cloud", "site"]},
         "parallel_requests": {"type": "int", "default": DEFAULT_PARALLEL_REQUESTS},
+        "skip_unchanged": {"type": "bool", "default": False},
     }
     spec.update(api.extra_options())
     return spec
@@ -588,6 +614,34 @@ def submit(client, api, base, entities, common, outcome, parallel=1):
         raise error
 
 
+def split_unchanged(client, api, base, entities, parallel):
+    """The entities to send, and the keys of those Jira already stores as they would be sent.
+
+    Each entity is read by key, up to ``parallel`` at once. The first read goes alone: when the token may not read
+    (HTTP 403), nothing more is read and everything is sent, as it would be without ``skip_unchanged``.
+    """
+    def read(entity):
+        resp = client.request("GET", base + api.item_path(api.key(entity)), expected=(200, 403, 404))
+        return resp.status, resp.status == 200 and api.unchanged(entity, resp.json)
+
+    first_status, first_same = read(entities[0])
+    if first_status == 403:
+        client.debug(f"skip_unchanged: the token may not read {api.noun}s (HTTP 403; {api.read_scope} is needed), "
+                     "so every one is sent")
+        return list(entities), []
+    rest = entities[1:]
+    parallel = min(parallel, len(rest)) or 1
+    if parallel > 1:
+        client.use_connections(parallel)
+        with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="jiraops-devops-read") as pool:
+            answers = list(pool.map(read, rest))
+    else:
+        answers = [read(entity) for entity in rest]
+    flags = [first_same] + [is_same for _status, is_same in answers]
+    send = [entity for entity, is_same in zip(entities, flags) if not is_same]
+    return send, [api.key(entity) for entity, is_same in zip(entities, flags) if is_same]
+
+
 def plan(api, entities, common):
     """What check mode reports: the requests that would be sent."""
     batches = api.pack(api.units(entities))
@@ -651,14 +705,15 @@ def delete_by_properties(module, client, api, base, properties, outcome):
 
 
 def _result(outcome, client, cloud_id, base):
-    result = {
+    result = {} if outcome.unchanged is None else {"unchanged": outcome.unchanged}
+    result.update({
         "accepted": outcome.accepted,
         "rejected": outcome.rejected,
         "unknown_issue_keys": outcome.unknown_issue_keys,
         "requests": client.requests_made if client is not None else 0,
         "cloud_id": cloud_id,
         "url": base,
-    }
+    })
     return result
 
 
@@ -738,6 +793,14 @@ def run(module, api):
         if params.get("provider_metadata"):
             common["providerMetadata"] = params["provider_metadata"]
         common.update(api.request_fields(params))
+        if params.get("skip_unchanged"):
+            entities, outcome.unchanged = split_unchanged(client, api, base, entities, parallel)
+            if not entities:
+                result = _result(outcome, client, cloud_id, base)
+                count = len(outcome.unchanged)
+                result.update(changed=False, msg=f"Jira already has the {count} {api.noun}{'s' if count != 1 else ''} "
+                                                 "as given; nothing sent")
+                return result
         if module.check_mode:
             bodies = plan(api, entities, common)
             result = _result(outcome, client, cloud_id, base)

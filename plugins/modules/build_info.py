@@ -108,6 +108,14 @@ unconfirmed:
   type: list
   elements: dict
   sample: [{"pipelineId": "pink-logo", "buildNumber": 44}]
+unchanged:
+  description:
+    - With O(skip_unchanged=true), the keys of the builds not sent because Jira already stores them as given (see
+      O(skip_unchanged) for what is compared), in input order.
+  returned: with O(skip_unchanged=true) and O(state=present)
+  type: list
+  elements: dict
+  sample: [{"pipelineId": "pink-logo", "buildNumber": 42}]
 rejected:
   description:
     - Builds Jira refused, with its error messages; also a build Jira found too large (HTTP 413) on its own.
