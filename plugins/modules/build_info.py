@@ -78,6 +78,13 @@ EXAMPLES = r"""
     builds: "{{ many_builds }}"
     fail_on_unknown_issue_keys: true
 
+- name: Send only what Jira does not have yet (a re-run with the same data reports no change)
+  jiraops.integration.build_info:
+    url: https://jira-junior.atlassian.net
+    skip_unchanged: true
+    builds: "{{ lookup('ansible.builtin.file', 'builds.json') }}"
+  register: sent
+
 - name: Delete one build
   jiraops.integration.build_info:
     state: absent
