@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import json
 import time
-from collections import OrderedDict, deque
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import quote
 
+from ansible_collections.jiraops.integration.plugins.module_utils import _bulk as bulk
 from ansible_collections.jiraops.integration.plugins.module_utils import _cloud_id as cloud_ids
 from ansible_collections.jiraops.integration.plugins.module_utils import _devops_compare as compare
 from ansible_collections.jiraops.integration.plugins.module_utils import _devops_schema as schema
@@ -76,12 +77,7 @@ class DevopsApi:
     def unit_key(self, unit):
         return self.key(unit)
 
-    @staticmethod
-    def split(units):
-        if len(units) < 2:
-            return None
-        middle = len(units) // 2
-        return [units[:middle], units[middle:]]
+    split = staticmethod(bulk.halve)
 
     # -- replies ----------------------------------------------------------------------------------------------
     def merge(self, reply, outcome):
@@ -498,14 +494,6 @@ def warn_unknown_fields(module, warnings):
         module.warn(f"... and {len(warnings) - MAX_LISTED_PROBLEMS} more unknown fields, also sent as given")
 
 
-def _cut(position, units, size):
-    """``units`` in pieces of at most ``size``; each piece's position sorts where the whole batch did."""
-    if len(units) <= size:
-        return [(position, units)]
-    return [(position + (index,), units[start:start + size])
-            for index, start in enumerate(range(0, len(units), size))]
-
-
 def _key_id(key):
     return repr(sorted(key.items())) if isinstance(key, dict) else repr(key)
 
@@ -522,96 +510,55 @@ def repeated_key(api, entities, units):
     return None
 
 
-def _run_now(func, *args):
-    """A finished Future: how a batch is sent when one request at a time is all there is."""
-    future = Future()
-    try:
-        future.set_result(func(*args))
-    except JiraError as exc:
-        future.set_exception(exc)
-    return future
-
-
 def submit(client, api, base, entities, common, outcome, parallel=1):
-    """POST the entities in as few requests as the limits allow, up to ``parallel`` at once.
+    """POST the entities in as few requests as the limits allow, up to ``parallel`` at once (``_bulk``).
 
-    The first request goes alone, and so does every request until Jira has accepted one: a wrong token, scope or
-    cloud id, or a batch size Jira finds too large, shows once instead of once per connection. Whenever Jira
-    answers 413 the batch is halved, and the batches still waiting are cut to the size that is being tried, so that
-    one oversize reply does not repeat for every batch that follows. Replies are merged in the entities' order
-    whatever order they arrive in. The first error stops new requests; those already sent finish and count, and
-    the error is raised with ``outcome`` holding what was accepted.
-
-    Validation refuses a key given twice; should a caller pass one anyway, the requests go one at a time, so that
-    the later entry reaches Jira last.
+    Replies are merged in the entities' order whatever order they arrive in; on an error, ``outcome`` holds what
+    was accepted before it is raised. Validation refuses a key given twice; should a caller pass one anyway, the
+    requests go one at a time, so that the later entry reaches Jira last.
     """
     url = base + "/bulk"
     units = api.units(entities)
-    queue = deque(((index,), batch) for index, batch in enumerate(api.pack(units)))
-    if parallel > 1 and len(queue) > 1:
+    batches = api.pack(units)
+    if parallel > 1 and len(batches) > 1:
         repeated = repeated_key(api, entities, units)
         if repeated is not None:
             client.debug(f"{_key_text(repeated)} is given more than once: sending one request at a time")
             parallel = 1
-    parallel = min(parallel, len(queue)) or 1
 
     def send(batch):
         body = dict(common)
         body.update(api.payload(batch))
         # Idempotent: every entity is keyed and sequence-numbered, so a resend after a dropped reply is ignored or
         # replaces the same data; retry it like a PUT.
-        return client.request("POST", url, json=body, expected=(202, 413), retry=True)
+        resp = client.request("POST", url, json=body, expected=(202, 413), retry=True)
+        if resp.status == 413:
+            return bulk.TOO_LARGE
+        # A 202 without a JSON object (an empty body from a proxy or an outage) confirms nothing.
+        return resp.json if isinstance(resp.json, dict) else {}
 
-    size = None          # after a 413: the batch size being tried
-    replies = []         # (position, reply or None for a lone entity too large, units)
-    proven = False       # Jira accepted a request: the rest may go in parallel
-    error = None
-    in_flight = {}
-    pool = None
-    if parallel > 1:
-        client.use_connections(parallel)
+    def start_parallel(count):
+        client.use_connections(count)
         client.ensure_authenticated()
-        pool = ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="jiraops-devops")
+
     try:
-        while in_flight or (queue and error is None):
-            while queue and error is None and len(in_flight) < (parallel if proven else 1):
-                position, batch = queue.popleft()
-                future = pool.submit(send, batch) if pool else _run_now(send, batch)
-                in_flight[future] = (position, batch)
-            done = wait(in_flight, return_when=FIRST_COMPLETED)[0]
-            for future in sorted(done, key=lambda f: in_flight[f][0]):
-                position, batch = in_flight.pop(future)
-                try:
-                    resp = future.result()
-                except JiraError as exc:
-                    error = error or exc
-                    continue
-                if resp.status != 413:
-                    proven = True
-                    # A 202 without a JSON object (an empty body from a proxy or an outage) confirms nothing.
-                    replies.append((position, resp.json if isinstance(resp.json, dict) else {}, batch))
-                    continue
-                halves = api.split(batch)
-                if halves is None:
-                    replies.append((position, None, batch))
-                    continue
-                size = len(halves[0]) if size is None else min(size, len(halves[0]))
-                client.debug(f"HTTP 413 for {len(batch)} items: splitting into {len(halves[0])} + {len(halves[1])}")
-                pieces = [piece for index, half in enumerate(halves) for piece in _cut(position + (index,), half, size)]
-                queue = deque(pieces + [piece for waiting in queue for piece in _cut(*waiting, size)])
-    finally:
-        if pool is not None:
-            pool.shutdown(wait=True)
-        for position, reply, batch in sorted(replies, key=lambda r: r[0]):
-            if reply is None:
-                outcome.rejected.append({"key": api.unit_key(batch[0]), "errors": [
-                    {"message": f"HTTP 413: Jira found this {api.noun} too large to accept even when sent alone"}]})
-            else:
-                outcome.batches.append(len(batch))
-                api.merge(reply, outcome)
-                outcome.unconfirmed.extend(api.unconfirmed(reply, batch))
-    if error is not None:
-        raise error
+        replies = bulk.send_batches(batches, send, parallel=parallel, split=api.split, start_parallel=start_parallel,
+                                    debug=lambda text: client.debug("HTTP 413: " + text))
+    except JiraError as exc:
+        _merge_replies(api, getattr(exc, "partial", []), outcome)
+        raise
+    _merge_replies(api, replies, outcome)
+
+
+def _merge_replies(api, replies, outcome):
+    for reply, batch in replies:
+        if reply is None:
+            outcome.rejected.append({"key": api.unit_key(batch[0]), "errors": [
+                {"message": f"HTTP 413: Jira found this {api.noun} too large to accept even when sent alone"}]})
+        else:
+            outcome.batches.append(len(batch))
+            api.merge(reply, outcome)
+            outcome.unconfirmed.extend(api.unconfirmed(reply, batch))
 
 
 def split_unchanged(client, api, base, entities, parallel):
