@@ -107,6 +107,26 @@ class DevopsApi:
         return True
 
     # -- module hooks -----------------------------------------------------------------------------------------
+    def delete_by_keys(self, client, base, entities, outcome, check):
+        """Delete each entity that exists (or may: the token cannot read), recording its key in ``outcome``."""
+        for entity in entities:
+            key = self.key(entity)
+            url = base + self.item_path(key)
+            exists, _stored = _probe(client, url)
+            if exists is False:
+                continue
+            if not check:
+                client.request("DELETE", url, expected=(202, 204))
+            outcome.deleted.append(key)
+
+    def has_data_matching(self, client, base, properties):
+        """Whether anything may be tagged with ``properties`` (a delete by properties is needed)."""
+        return True
+
+    def extra_result(self, outcome):
+        """Result keys of this API beside the common ones."""
+        return {}
+
     def extra_options(self):
         return {}
 
@@ -162,6 +182,12 @@ class DeploymentsApi(DevopsApi):
         for item in reply.get("unknownAssociations") or []:
             if item not in outcome.unknown_associations:
                 outcome.unknown_associations.append(item)
+
+    def extra_result(self, outcome):
+        extra = {"unknown_associations": outcome.unknown_associations}
+        if outcome.gating_status is not None:
+            extra["gating_status"] = outcome.gating_status
+        return extra
 
     def extra_options(self):
         return {
@@ -317,6 +343,31 @@ class DevinfoApi(DevopsApi):
         if kind is not None:
             key.update(type=kind, id=entity.get("id"))
         return key
+
+    def delete_by_keys(self, client, base, entities, outcome, check):
+        """A repository listed alone is deleted whole; one listed with entities loses only those entities."""
+        for repo in entities:
+            repo_url = base + self.item_path(self.key(repo))
+            listed = [(kind, item["id"]) for kind in schema.DEVINFO_ENTITY_TYPES for item in repo.get(kind) or []]
+            exists, stored = _probe(client, repo_url)
+            if not listed:
+                if exists is not False:
+                    if not check:
+                        client.request("DELETE", repo_url, expected=(202, 204))
+                    outcome.deleted.append({"repositoryId": repo["id"]})
+                continue
+            for kind, ident in listed:
+                present = None if exists is None else bool(exists) and any(
+                    item.get("id") == ident for item in (stored or {}).get(kind) or [])
+                if present is False:
+                    continue
+                if not check:
+                    client.request("DELETE", f"{repo_url}/{self.ENTITY_PATHS[kind]}/{_q(ident)}", expected=(202, 204))
+                outcome.deleted.append({"repositoryId": repo["id"], "type": kind, "id": ident})
+
+    def has_data_matching(self, client, base, properties):
+        resp = client.request("GET", base + "/existsByProperties", params=properties, expected=(200, 403))
+        return resp.status != 200 or bool((resp.json or {}).get("hasDataMatchingProperties"))
 
     def request_fields(self, params):
         fields = {}
@@ -609,43 +660,12 @@ def _probe(client, url):
 
 
 def delete_by_keys(module, client, api, base, entities, outcome):
-    check = module.check_mode
-    if isinstance(api, DevinfoApi):
-        for repo in entities:
-            repo_url = base + api.item_path(api.key(repo))
-            listed = [(kind, item["id"]) for kind in schema.DEVINFO_ENTITY_TYPES for item in repo.get(kind) or []]
-            exists, stored = _probe(client, repo_url)
-            if not listed:
-                if exists is not False:
-                    if not check:
-                        client.request("DELETE", repo_url, expected=(202, 204))
-                    outcome.deleted.append({"repositoryId": repo["id"]})
-                continue
-            for kind, ident in listed:
-                present = None if exists is None else bool(exists) and any(
-                    item.get("id") == ident for item in (stored or {}).get(kind) or [])
-                if present is False:
-                    continue
-                if not check:
-                    client.request("DELETE", f"{repo_url}/{api.ENTITY_PATHS[kind]}/{_q(ident)}", expected=(202, 204))
-                outcome.deleted.append({"repositoryId": repo["id"], "type": kind, "id": ident})
-        return
-    for entity in entities:
-        key = api.key(entity)
-        url = base + api.item_path(key)
-        exists, _stored = _probe(client, url)
-        if exists is False:
-            continue
-        if not check:
-            client.request("DELETE", url, expected=(202, 204))
-        outcome.deleted.append(key)
+    api.delete_by_keys(client, base, entities, outcome, module.check_mode)
 
 
 def delete_by_properties(module, client, api, base, properties, outcome):
-    if isinstance(api, DevinfoApi):
-        resp = client.request("GET", base + "/existsByProperties", params=properties, expected=(200, 403))
-        if resp.status == 200 and not (resp.json or {}).get("hasDataMatchingProperties"):
-            return
+    if not api.has_data_matching(client, base, properties):
+        return
     if not module.check_mode:
         client.request("DELETE", base + "/bulkByProperties", params=properties, expected=(202, 204))
     outcome.deleted.append({"properties": dict(properties)})
@@ -769,10 +789,7 @@ def run(module, api):
 
     result = _result(outcome, client, cloud_id, base)
     result["changed"] = bool(outcome.accepted)
-    if isinstance(api, DeploymentsApi):
-        result["unknown_associations"] = outcome.unknown_associations
-        if outcome.gating_status is not None:
-            result["gating_status"] = outcome.gating_status
+    result.update(api.extra_result(outcome))
     problems = []
     if outcome.unconfirmed:
         result["unconfirmed"] = outcome.unconfirmed
