@@ -107,6 +107,24 @@ class DevopsApi:
         return True
 
     # -- module hooks -----------------------------------------------------------------------------------------
+    def apply_defaults(self, entities, seq=None, stamp=None):
+        """Fill what a CI job rarely has at hand: sequence numbers (now, in ms), ``lastUpdated`` (now), schemaVersion.
+
+        One clock reading is used for the whole call so that every entity of one task carries the same sequence
+        number.
+        """
+        seq = schema.now_ms() if seq is None else seq
+        stamp = stamp or schema.now_iso(seq)
+        for entity in entities:
+            if isinstance(entity, dict):
+                self.fill_defaults(entity, seq, stamp)
+        return entities
+
+    def fill_defaults(self, entity, seq, stamp):
+        schema.fill(entity, "updateSequenceNumber", seq)
+        schema.fill(entity, "lastUpdated", stamp)
+        schema.fill(entity, "schemaVersion", "1.0")
+
     def delete_by_keys(self, client, base, entities, outcome, check):
         """Delete each entity that exists (or may: the token cannot read), recording its key in ``outcome``."""
         for entity in entities:
@@ -369,6 +387,17 @@ class DevinfoApi(DevopsApi):
         resp = client.request("GET", base + "/existsByProperties", params=properties, expected=(200, 403))
         return resp.status != 200 or bool((resp.json or {}).get("hasDataMatchingProperties"))
 
+    def fill_defaults(self, entity, seq, stamp):
+        schema.fill(entity, "updateSequenceId", seq)
+        for commit in entity.get("commits") or []:
+            schema.fill(commit, "updateSequenceId", seq)
+        for branch in entity.get("branches") or []:
+            schema.fill(branch, "updateSequenceId", seq)
+            if isinstance(branch, dict):
+                schema.fill(branch.get("lastCommit"), "updateSequenceId", seq)
+        for pull in entity.get("pullRequests") or []:
+            schema.fill(pull, "updateSequenceId", seq)
+
     def request_fields(self, params):
         fields = {}
         if params.get("prevent_transitions") is not None:
@@ -440,6 +469,13 @@ class FeatureFlagsApi(DevopsApi):
 
     def item_path(self, key):
         return f"/flag/{_q(key)}"
+
+    def fill_defaults(self, entity, seq, stamp):
+        schema.fill(entity, "updateSequenceId", seq)
+        schema.fill(entity, "schemaVersion", "1.0")
+        schema.fill(entity.get("summary"), "lastUpdated", stamp)
+        for detail in entity.get("details") or []:
+            schema.fill(detail, "lastUpdated", stamp)
 
     def answered_keys(self, reply):
         if self.accepted_field not in reply and "failedFeatureFlags" not in reply:
@@ -717,7 +753,7 @@ def run(module, api):
     if state == "present":
         if entities is None:
             raise OptionError(api.kind, f"is required with state=present (the {api.noun}s to send)")
-        schema.apply_defaults(api.kind, entities)
+        api.apply_defaults(entities)
         api.prepare(entities, params)
         errors.merge(schema.validate(api.kind, entities))
     else:
