@@ -40,8 +40,7 @@ class DevopsApi:
     batch_limit = 100       # entities per request
     accepted_field = ""
     rejected_field = ""
-    write_scope = ""        # named in 403 hints
-    read_scope = ""
+    read_scope = ""         # named when skip_unchanged may not read
     compare_ignored = compare.IGNORED   # fields skip_unchanged does not compare
 
     # -- addressing -------------------------------------------------------------------------------------------
@@ -165,7 +164,6 @@ class BuildsApi(DevopsApi):
     product = "builds"
     accepted_field = "acceptedBuilds"
     rejected_field = "rejectedBuilds"
-    write_scope = "write:build:jira-software"
     read_scope = "read:build:jira-software"
 
     def key(self, entity):
@@ -181,7 +179,6 @@ class DeploymentsApi(DevopsApi):
     product = "deployments"
     accepted_field = "acceptedDeployments"
     rejected_field = "rejectedDeployments"
-    write_scope = "write:deployment:jira-software"
     read_scope = "read:deployment:jira-software"
     GATING_COMMAND = "initiate_deployment_gating"
     # commands ask Jira to do something (start gating); they are not part of the deployment Jira stores.
@@ -283,7 +280,6 @@ class DevinfoApi(DevopsApi):
     batch_limit = 100            # repositories per request
     entity_limit = 1000          # commits + branches + pull requests per request
     per_repository_limit = 400   # of each entity type per repository per request
-    write_scope = "write:source-code:jira-software"
     read_scope = "read:source-code:jira-software"
     ENTITY_PATHS = {"commits": "commit", "branches": "branch", "pullRequests": "pull_request"}
 
@@ -461,7 +457,6 @@ class FeatureFlagsApi(DevopsApi):
     noun = "feature flag"
     product = "featureflags"
     accepted_field = "acceptedFeatureFlags"
-    write_scope = "write:feature-flag:jira-software"
     read_scope = "read:feature-flag:jira-software"
 
     def key(self, entity):
@@ -517,7 +512,6 @@ class Outcome:
         self.devinfo_accepted = {}
         self.deleted = []
         self.gating_status = None
-        self.batches = []
         self.unconfirmed = []
         self.unchanged = None      # with skip_unchanged: the keys not sent because Jira has them as they are
 
@@ -643,7 +637,6 @@ def _merge_replies(api, replies, outcome):
             outcome.rejected.append({"key": api.unit_key(batch[0]), "errors": [
                 {"message": f"HTTP 413: Jira found this {api.noun} too large to accept even when sent alone"}]})
         else:
-            outcome.batches.append(len(batch))
             api.merge(reply, outcome)
             outcome.unconfirmed.extend(api.unconfirmed(reply, batch))
 
