@@ -3,8 +3,8 @@
 Both route styles are served:
 
 - the gateway routes OAuth 2.0 integrations use: ``/jira/{builds|deployments|devinfo|featureflags}/0.1/cloud/{cloudId}/...``
-  (the cloud id must be a site's, ``config.cloud_id`` or one of ``config.extra_sites``, else 404; the data of
-  every site is kept in one store);
+  (the cloud id must be a site's, ``config.cloud_id`` or one of ``config.extra_sites``, else 404; each site keeps
+  its own data, as each Jira Cloud site does, so a build sent to one site is not found on another);
 - the site routes: ``/rest/builds/0.1/...``, ``/rest/deployments/0.1/...``, ``/rest/devinfo/0.10/...``,
   ``/rest/featureflags/0.1/...``.
 
@@ -23,7 +23,7 @@ Before that, like Jira, its gating status is not readable at once: the first ``c
 (1) reads answer 404 (Atlassian's Jenkins plugin retries them). Deployments without the command read as ``allowed``.
 
 Control API: ``GET /_emulator/devops/{builds|deployments|repositories|flags}`` lists what is stored (with the
-properties each item was tagged with), ``POST /_emulator/devops/gating`` sets a deployment's gating status.
+properties each item was tagged with; ``?cloud_id=`` for a site of ``config.extra_sites``, else the main site's), ``POST /_emulator/devops/gating`` sets a deployment's gating status.
 ``GET /_emulator/devops/concurrency`` tells how many submissions (``POST .../bulk`` of any of the four APIs, on
 either route) were being handled at once: ``in_flight`` now, ``max_in_flight`` since the last reset, and
 ``bulk_requests`` seen; a request counts from its arrival to its reply, an injected delay included.
@@ -39,7 +39,7 @@ import re
 import threading
 from datetime import datetime, timezone
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from . import devops_rules as rules
 from .auth import AuthFailed, current_principal
@@ -79,8 +79,18 @@ def _state():
     return current_app.config["STATE"]
 
 
-def _store():
-    return _state().features["devops"]
+def _fresh_store():
+    return {"builds": {}, "deployments": {}, "repositories": {}, "flags": {}, "gating": {}}
+
+
+def _store(cloud_id=None):
+    """The data of the site a request addresses (the main site's for the site routes and the control API)."""
+    state = _state()
+    cloud_id = cloud_id or g.get("devops_cloud_id")
+    if not cloud_id or cloud_id == state.config["cloud_id"]:
+        return state.features["devops"]
+    with state.lock:
+        return state.features["devops_sites"].setdefault(cloud_id, _fresh_store())
 
 
 def _now():
@@ -117,6 +127,7 @@ def devops_view(api, access):
             sites = {state.config["cloud_id"]} | {s.get("id") for s in state.config.get("extra_sites") or []}
             if cloud_id is not None and cloud_id not in sites:
                 return messages(404, f"No Jira site with cloud id {cloud_id} is available to this token.", api=api)
+            g.devops_cloud_id = cloud_id
             if request.method in ("POST", "PUT"):
                 limit = state.config.get("devops_max_body_bytes")
                 size = len(request.get_data(cache=True))
@@ -555,8 +566,8 @@ def _listing(table, fmt=None):
 
 @control.get("/<any('builds','deployments','repositories','flags'):collection>")
 def list_collection(collection):
+    table = _store(request.args.get("cloud_id"))[collection]
     with _state().lock:
-        table = _store()[collection]
         items = _listing(table, repository_json if collection == "repositories" else None)
     return jsonify({"count": len(items), collection: items})
 
@@ -639,7 +650,8 @@ class BulkLoadMiddleware:
 
 
 def _reset(state):
-    state.features["devops"] = {"builds": {}, "deployments": {}, "repositories": {}, "flags": {}, "gating": {}}
+    state.features["devops"] = _fresh_store()
+    state.features["devops_sites"] = {}
     # One counter for the server's life: a request in flight across a reset leaves the count it entered.
     if "devops_load" in state.features:
         state.features["devops_load"].clear()

@@ -255,3 +255,20 @@ def test_unconfirmed_replies_are_202_with_an_empty_body_and_store_nothing(emu):
     assert emu.control("GET", "/devops/builds")["count"] == 0
     second = call(emu, "POST", gateway("builds", "/bulk"), json={"builds": [BUILD]})
     assert second.status_code == 202 and second.json()["acceptedBuilds"] == [{"pipelineId": "p", "buildNumber": 1}]
+
+
+def test_each_site_keeps_its_own_data(emu):
+    other = "22222222-3333-4444-5555-666666666666"
+    emu.configure(extra_sites=[{"id": other, "url": "https://pink-b.atlassian.net", "name": "pink-b"}])
+    assert call(emu, "POST", gateway("builds", "/bulk"), json={"builds": [BUILD]}).status_code == 202
+    elsewhere = f"/jira/builds/0.1/cloud/{other}/pipelines/p/builds/1"
+    missing = call(emu, "GET", elsewhere)
+    assert missing.status_code == 404 and missing.json() == [{"message": "No build data found for the given key."}]
+    assert call(emu, "GET", "/rest/builds/0.1/pipelines/p/builds/1").json() == BUILD   # the main site's route
+    later = dict(BUILD, state="failed")
+    assert call(emu, "POST", f"/jira/builds/0.1/cloud/{other}/bulk", json={"builds": [later]}).status_code == 202
+    assert call(emu, "GET", elsewhere).json() == later
+    assert call(emu, "GET", gateway("builds", "/pipelines/p/builds/1")).json() == BUILD
+    assert [i["data"]["state"] for i in emu.control("GET", "/devops/builds")["builds"]] == ["successful"]
+    listed = emu.control("GET", "/devops/builds", params={"cloud_id": other})["builds"]
+    assert [i["data"]["state"] for i in listed] == ["failed"]

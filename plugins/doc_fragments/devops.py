@@ -78,8 +78,32 @@ options:
         before anything is sent. Should one reach the sending step all the same, its requests go one at a time so
         that the later entry reaches Jira last.
       - Deletions and gating status reads are always sent one at a time.
+      - With O(skip_unchanged=true), the reads by key go up to this many at once too.
     type: int
     default: 4
+  skip_unchanged:
+    description:
+      - With O(state=present), read each entity by key first (up to O(parallel_requests) reads at once) and send
+        only those Jira does not already store as they would be sent; the others are listed in RV(unchanged). When
+        none differ nothing is sent and C(changed) is false, so a re-run with the same data reports no change
+        (Jira itself accepts a re-sent entity and reports it accepted).
+      - "What is compared: every field that would be sent, except those filled on every run or added by Jira, at
+        any depth: C(updateSequenceNumber), C(updateSequenceId), C(lastUpdated), C(schemaVersion), and a
+        deployment's C(commands) (an instruction such as starting gating, not stored data). Lists of plain values
+        (issue keys, association values) are compared in any order, date-times as instants (C(Z) or C(+00:00),
+        with or without milliseconds), a number and its text as the same. A field Jira has that would not be sent
+        counts as a difference (sending removes it) unless it is empty."
+      - For development information, a repository is sent whole when its own fields or any commit, branch or
+        pull request sent differs from the one Jira has with the same id; entities Jira has that are not sent are
+        not compared, since sending leaves them in place.
+      - O(properties) and O(provider_metadata) are not part of what Jira answers for an entity, so they are not
+        compared.
+      - When the token may not read (HTTP 403, the API's read scope such as C(read:build:jira-software) is
+        missing), only the first read is made and every entity is sent, as without this option.
+      - A deployment that is unchanged is not sent, so O(jiraops.integration.deployment_info#module:wait_for_gating) does not wait for it.
+      - Ignored with O(state=absent), which reads before deleting anyway.
+    type: bool
+    default: false
 notes:
   - >-
     Every entity is validated against the API's published rules (required fields, types, enums, lengths, counts,

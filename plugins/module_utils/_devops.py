@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import json
 import time
-from collections import OrderedDict, deque
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import quote
 
+from ansible_collections.jiraops.integration.plugins.module_utils import _bulk as bulk
 from ansible_collections.jiraops.integration.plugins.module_utils import _cloud_id as cloud_ids
+from ansible_collections.jiraops.integration.plugins.module_utils import _devops_compare as compare
 from ansible_collections.jiraops.integration.plugins.module_utils import _devops_schema as schema
 from ansible_collections.jiraops.integration.plugins.module_utils import _entity_file
 from ansible_collections.jiraops.integration.plugins.module_utils._errors import JiraError, OptionError
@@ -39,8 +41,8 @@ class DevopsApi:
     batch_limit = 100       # entities per request
     accepted_field = ""
     rejected_field = ""
-    write_scope = ""        # named in 403 hints
-    read_scope = ""
+    read_scope = ""         # named when skip_unchanged may not read
+    compare_ignored = compare.IGNORED   # fields skip_unchanged does not compare
 
     # -- addressing -------------------------------------------------------------------------------------------
     def base_url(self, client, route, cloud_id):
@@ -54,6 +56,10 @@ class DevopsApi:
 
     def item_path(self, key):
         raise NotImplementedError
+
+    def unchanged(self, entity, stored):
+        """Whether ``stored`` (Jira's reply to a read by key) already holds ``entity``."""
+        return compare.same(entity, stored, self.compare_ignored)
 
     # -- batching ---------------------------------------------------------------------------------------------
     def units(self, entities):
@@ -71,12 +77,7 @@ class DevopsApi:
     def unit_key(self, unit):
         return self.key(unit)
 
-    @staticmethod
-    def split(units):
-        if len(units) < 2:
-            return None
-        middle = len(units) // 2
-        return [units[:middle], units[middle:]]
+    split = staticmethod(bulk.halve)
 
     # -- replies ----------------------------------------------------------------------------------------------
     def merge(self, reply, outcome):
@@ -106,6 +107,44 @@ class DevopsApi:
         return True
 
     # -- module hooks -----------------------------------------------------------------------------------------
+    def apply_defaults(self, entities, seq=None, stamp=None):
+        """Fill what a CI job rarely has at hand: sequence numbers (now, in ms), ``lastUpdated`` (now), schemaVersion.
+
+        One clock reading is used for the whole call so that every entity of one task carries the same sequence
+        number.
+        """
+        seq = schema.now_ms() if seq is None else seq
+        stamp = stamp or schema.now_iso(seq)
+        for entity in entities:
+            if isinstance(entity, dict):
+                self.fill_defaults(entity, seq, stamp)
+        return entities
+
+    def fill_defaults(self, entity, seq, stamp):
+        schema.fill(entity, "updateSequenceNumber", seq)
+        schema.fill(entity, "lastUpdated", stamp)
+        schema.fill(entity, "schemaVersion", "1.0")
+
+    def delete_by_keys(self, client, base, entities, outcome, check):
+        """Delete each entity that exists (or may: the token cannot read), recording its key in ``outcome``."""
+        for entity in entities:
+            key = self.key(entity)
+            url = base + self.item_path(key)
+            exists, _stored = _probe(client, url)
+            if exists is False:
+                continue
+            if not check:
+                client.request("DELETE", url, expected=(202, 204))
+            outcome.deleted.append(key)
+
+    def has_data_matching(self, client, base, properties):
+        """Whether anything may be tagged with ``properties`` (a delete by properties is needed)."""
+        return True
+
+    def extra_result(self, outcome):
+        """Result keys of this API beside the common ones."""
+        return {}
+
     def extra_options(self):
         return {}
 
@@ -126,7 +165,6 @@ class BuildsApi(DevopsApi):
     product = "builds"
     accepted_field = "acceptedBuilds"
     rejected_field = "rejectedBuilds"
-    write_scope = "write:build:jira-software"
     read_scope = "read:build:jira-software"
 
     def key(self, entity):
@@ -142,9 +180,10 @@ class DeploymentsApi(DevopsApi):
     product = "deployments"
     accepted_field = "acceptedDeployments"
     rejected_field = "rejectedDeployments"
-    write_scope = "write:deployment:jira-software"
     read_scope = "read:deployment:jira-software"
     GATING_COMMAND = "initiate_deployment_gating"
+    # commands ask Jira to do something (start gating); they are not part of the deployment Jira stores.
+    compare_ignored = compare.IGNORED | {"commands"}
 
     def key(self, entity):
         return {"pipelineId": entity["pipeline"]["id"], "environmentId": entity["environment"]["id"],
@@ -159,6 +198,12 @@ class DeploymentsApi(DevopsApi):
         for item in reply.get("unknownAssociations") or []:
             if item not in outcome.unknown_associations:
                 outcome.unknown_associations.append(item)
+
+    def extra_result(self, outcome):
+        extra = {"unknown_associations": outcome.unknown_associations}
+        if outcome.gating_status is not None:
+            extra["gating_status"] = outcome.gating_status
+        return extra
 
     def extra_options(self):
         return {
@@ -236,7 +281,6 @@ class DevinfoApi(DevopsApi):
     batch_limit = 100            # repositories per request
     entity_limit = 1000          # commits + branches + pull requests per request
     per_repository_limit = 400   # of each entity type per repository per request
-    write_scope = "write:source-code:jira-software"
     read_scope = "read:source-code:jira-software"
     ENTITY_PATHS = {"commits": "commit", "branches": "branch", "pullRequests": "pull_request"}
 
@@ -245,6 +289,22 @@ class DevinfoApi(DevopsApi):
 
     def item_path(self, key):
         return f"/repository/{_q(key['repositoryId'])}"
+
+    def unchanged(self, entity, stored):
+        """The repository's own fields as a whole; each commit, branch and pull request sent against the stored
+        one of the same id (Jira keeps the others whatever is sent, so they are not compared)."""
+        if not isinstance(stored, dict):
+            return False
+        header = {k: v for k, v in entity.items() if k not in schema.DEVINFO_ENTITY_TYPES}
+        if not compare.same(header, {k: v for k, v in stored.items() if k not in schema.DEVINFO_ENTITY_TYPES},
+                            self.compare_ignored):
+            return False
+        for kind in schema.DEVINFO_ENTITY_TYPES:
+            have = {str(item.get("id")): item for item in stored.get(kind) or [] if isinstance(item, dict)}
+            for item in entity.get(kind) or []:
+                if not compare.same(item, have.get(str(item.get("id"))), self.compare_ignored):
+                    return False
+        return True
 
     def units(self, entities):
         """One unit per commit, branch and pull request; a repository without any is one unit by itself."""
@@ -298,6 +358,42 @@ class DevinfoApi(DevopsApi):
         if kind is not None:
             key.update(type=kind, id=entity.get("id"))
         return key
+
+    def delete_by_keys(self, client, base, entities, outcome, check):
+        """A repository listed alone is deleted whole; one listed with entities loses only those entities."""
+        for repo in entities:
+            repo_url = base + self.item_path(self.key(repo))
+            listed = [(kind, item["id"]) for kind in schema.DEVINFO_ENTITY_TYPES for item in repo.get(kind) or []]
+            exists, stored = _probe(client, repo_url)
+            if not listed:
+                if exists is not False:
+                    if not check:
+                        client.request("DELETE", repo_url, expected=(202, 204))
+                    outcome.deleted.append({"repositoryId": repo["id"]})
+                continue
+            for kind, ident in listed:
+                present = None if exists is None else bool(exists) and any(
+                    item.get("id") == ident for item in (stored or {}).get(kind) or [])
+                if present is False:
+                    continue
+                if not check:
+                    client.request("DELETE", f"{repo_url}/{self.ENTITY_PATHS[kind]}/{_q(ident)}", expected=(202, 204))
+                outcome.deleted.append({"repositoryId": repo["id"], "type": kind, "id": ident})
+
+    def has_data_matching(self, client, base, properties):
+        resp = client.request("GET", base + "/existsByProperties", params=properties, expected=(200, 403))
+        return resp.status != 200 or bool((resp.json or {}).get("hasDataMatchingProperties"))
+
+    def fill_defaults(self, entity, seq, stamp):
+        schema.fill(entity, "updateSequenceId", seq)
+        for commit in entity.get("commits") or []:
+            schema.fill(commit, "updateSequenceId", seq)
+        for branch in entity.get("branches") or []:
+            schema.fill(branch, "updateSequenceId", seq)
+            if isinstance(branch, dict):
+                schema.fill(branch.get("lastCommit"), "updateSequenceId", seq)
+        for pull in entity.get("pullRequests") or []:
+            schema.fill(pull, "updateSequenceId", seq)
 
     def request_fields(self, params):
         fields = {}
@@ -362,7 +458,6 @@ class FeatureFlagsApi(DevopsApi):
     noun = "feature flag"
     product = "featureflags"
     accepted_field = "acceptedFeatureFlags"
-    write_scope = "write:feature-flag:jira-software"
     read_scope = "read:feature-flag:jira-software"
 
     def key(self, entity):
@@ -370,6 +465,13 @@ class FeatureFlagsApi(DevopsApi):
 
     def item_path(self, key):
         return f"/flag/{_q(key)}"
+
+    def fill_defaults(self, entity, seq, stamp):
+        schema.fill(entity, "updateSequenceId", seq)
+        schema.fill(entity, "schemaVersion", "1.0")
+        schema.fill(entity.get("summary"), "lastUpdated", stamp)
+        for detail in entity.get("details") or []:
+            schema.fill(detail, "lastUpdated", stamp)
 
     def answered_keys(self, reply):
         if self.accepted_field not in reply and "failedFeatureFlags" not in reply:
@@ -411,8 +513,8 @@ class Outcome:
         self.devinfo_accepted = {}
         self.deleted = []
         self.gating_status = None
-        self.batches = []
         self.unconfirmed = []
+        self.unchanged = None      # with skip_unchanged: the keys not sent because Jira has them as they are
 
     def add_unknown(self, keys):
         for key in keys or []:
@@ -434,6 +536,7 @@ def argument_spec(api):
         "fail_on_unknown_issue_keys": {"type": "bool", "default": False},
         "api_route": {"type": "str", "default": "cloud", "choices": ["cloud", "site"]},
         "parallel_requests": {"type": "int", "default": DEFAULT_PARALLEL_REQUESTS},
+        "skip_unchanged": {"type": "bool", "default": False},
     }
     spec.update(api.extra_options())
     spec.update(_entity_file.SPEC)
@@ -474,14 +577,6 @@ def warn_unknown_fields(module, warnings):
         module.warn(f"... and {len(warnings) - MAX_LISTED_PROBLEMS} more unknown fields, also sent as given")
 
 
-def _cut(position, units, size):
-    """``units`` in pieces of at most ``size``; each piece's position sorts where the whole batch did."""
-    if len(units) <= size:
-        return [(position, units)]
-    return [(position + (index,), units[start:start + size])
-            for index, start in enumerate(range(0, len(units), size))]
-
-
 def _key_id(key):
     return repr(sorted(key.items())) if isinstance(key, dict) else repr(key)
 
@@ -498,96 +593,82 @@ def repeated_key(api, entities, units):
     return None
 
 
-def _run_now(func, *args):
-    """A finished Future: how a batch is sent when one request at a time is all there is."""
-    future = Future()
-    try:
-        future.set_result(func(*args))
-    except JiraError as exc:
-        future.set_exception(exc)
-    return future
-
-
 def submit(client, api, base, entities, common, outcome, parallel=1):
-    """POST the entities in as few requests as the limits allow, up to ``parallel`` at once.
+    """POST the entities in as few requests as the limits allow, up to ``parallel`` at once (``_bulk``).
 
-    The first request goes alone, and so does every request until Jira has accepted one: a wrong token, scope or
-    cloud id, or a batch size Jira finds too large, shows once instead of once per connection. Whenever Jira
-    answers 413 the batch is halved, and the batches still waiting are cut to the size that is being tried, so that
-    one oversize reply does not repeat for every batch that follows. Replies are merged in the entities' order
-    whatever order they arrive in. The first error stops new requests; those already sent finish and count, and
-    the error is raised with ``outcome`` holding what was accepted.
-
-    Validation refuses a key given twice; should a caller pass one anyway, the requests go one at a time, so that
-    the later entry reaches Jira last.
+    Replies are merged in the entities' order whatever order they arrive in; on an error, ``outcome`` holds what
+    was accepted before it is raised. Validation refuses a key given twice; should a caller pass one anyway, the
+    requests go one at a time, so that the later entry reaches Jira last.
     """
     url = base + "/bulk"
     units = api.units(entities)
-    queue = deque(((index,), batch) for index, batch in enumerate(api.pack(units)))
-    if parallel > 1 and len(queue) > 1:
+    batches = api.pack(units)
+    if parallel > 1 and len(batches) > 1:
         repeated = repeated_key(api, entities, units)
         if repeated is not None:
             client.debug(f"{_key_text(repeated)} is given more than once: sending one request at a time")
             parallel = 1
-    parallel = min(parallel, len(queue)) or 1
 
     def send(batch):
         body = dict(common)
         body.update(api.payload(batch))
         # Idempotent: every entity is keyed and sequence-numbered, so a resend after a dropped reply is ignored or
         # replaces the same data; retry it like a PUT.
-        return client.request("POST", url, json=body, expected=(202, 413), retry=True)
+        resp = client.request("POST", url, json=body, expected=(202, 413), retry=True)
+        if resp.status == 413:
+            return bulk.TOO_LARGE
+        # A 202 without a JSON object (an empty body from a proxy or an outage) confirms nothing.
+        return resp.json if isinstance(resp.json, dict) else {}
 
-    size = None          # after a 413: the batch size being tried
-    replies = []         # (position, reply or None for a lone entity too large, units)
-    proven = False       # Jira accepted a request: the rest may go in parallel
-    error = None
-    in_flight = {}
-    pool = None
+    def start_parallel(count):
+        client.use_connections(count)
+        client.ensure_authenticated()
+
+    try:
+        replies = bulk.send_batches(batches, send, parallel=parallel, split=api.split, start_parallel=start_parallel,
+                                    debug=lambda text: client.debug("HTTP 413: " + text))
+    except JiraError as exc:
+        _merge_replies(api, getattr(exc, "partial", []), outcome)
+        raise
+    _merge_replies(api, replies, outcome)
+
+
+def _merge_replies(api, replies, outcome):
+    for reply, batch in replies:
+        if reply is None:
+            outcome.rejected.append({"key": api.unit_key(batch[0]), "errors": [
+                {"message": f"HTTP 413: Jira found this {api.noun} too large to accept even when sent alone"}]})
+        else:
+            api.merge(reply, outcome)
+            outcome.unconfirmed.extend(api.unconfirmed(reply, batch))
+
+
+def split_unchanged(client, api, base, entities, parallel):
+    """The entities to send, and the keys of those Jira already stores as they would be sent.
+
+    Each entity is read by key, up to ``parallel`` at once. The first read goes alone: when the token may not read
+    (HTTP 403), nothing more is read and everything is sent, as it would be without ``skip_unchanged``.
+    """
+    def read(entity):
+        resp = client.request("GET", base + api.item_path(api.key(entity)), expected=(200, 403, 404))
+        return resp.status, resp.status == 200 and api.unchanged(entity, resp.json)
+
+    first_status, first_same = read(entities[0])
+    if first_status == 403:
+        client.debug(f"skip_unchanged: the token may not read {api.noun}s (HTTP 403; {api.read_scope} is needed), "
+                     "so every one is sent")
+        return list(entities), []
+    rest = entities[1:]
+    parallel = min(parallel, len(rest)) or 1
     if parallel > 1:
         client.use_connections(parallel)
-        client.ensure_authenticated()
-        pool = ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="jiraops-devops")
-    try:
-        while in_flight or (queue and error is None):
-            while queue and error is None and len(in_flight) < (parallel if proven else 1):
-                position, batch = queue.popleft()
-                future = pool.submit(send, batch) if pool else _run_now(send, batch)
-                in_flight[future] = (position, batch)
-            done = wait(in_flight, return_when=FIRST_COMPLETED)[0]
-            for future in sorted(done, key=lambda f: in_flight[f][0]):
-                position, batch = in_flight.pop(future)
-                try:
-                    resp = future.result()
-                except JiraError as exc:
-                    error = error or exc
-                    continue
-                if resp.status != 413:
-                    proven = True
-                    # A 202 without a JSON object (an empty body from a proxy or an outage) confirms nothing.
-                    replies.append((position, resp.json if isinstance(resp.json, dict) else {}, batch))
-                    continue
-                halves = api.split(batch)
-                if halves is None:
-                    replies.append((position, None, batch))
-                    continue
-                size = len(halves[0]) if size is None else min(size, len(halves[0]))
-                client.debug(f"HTTP 413 for {len(batch)} items: splitting into {len(halves[0])} + {len(halves[1])}")
-                pieces = [piece for index, half in enumerate(halves) for piece in _cut(position + (index,), half, size)]
-                queue = deque(pieces + [piece for waiting in queue for piece in _cut(*waiting, size)])
-    finally:
-        if pool is not None:
-            pool.shutdown(wait=True)
-        for position, reply, batch in sorted(replies, key=lambda r: r[0]):
-            if reply is None:
-                outcome.rejected.append({"key": api.unit_key(batch[0]), "errors": [
-                    {"message": f"HTTP 413: Jira found this {api.noun} too large to accept even when sent alone"}]})
-            else:
-                outcome.batches.append(len(batch))
-                api.merge(reply, outcome)
-                outcome.unconfirmed.extend(api.unconfirmed(reply, batch))
-    if error is not None:
-        raise error
+        with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="jiraops-devops-read") as pool:
+            answers = list(pool.map(read, rest))
+    else:
+        answers = [read(entity) for entity in rest]
+    flags = [first_same] + [is_same for _status, is_same in answers]
+    send = [entity for entity, is_same in zip(entities, flags) if not is_same]
+    return send, [api.key(entity) for entity, is_same in zip(entities, flags) if is_same]
 
 
 def plan(api, entities, common):
@@ -610,57 +691,27 @@ def _probe(client, url):
 
 
 def delete_by_keys(module, client, api, base, entities, outcome):
-    check = module.check_mode
-    if isinstance(api, DevinfoApi):
-        for repo in entities:
-            repo_url = base + api.item_path(api.key(repo))
-            listed = [(kind, item["id"]) for kind in schema.DEVINFO_ENTITY_TYPES for item in repo.get(kind) or []]
-            exists, stored = _probe(client, repo_url)
-            if not listed:
-                if exists is not False:
-                    if not check:
-                        client.request("DELETE", repo_url, expected=(202, 204))
-                    outcome.deleted.append({"repositoryId": repo["id"]})
-                continue
-            for kind, ident in listed:
-                present = None if exists is None else bool(exists) and any(
-                    item.get("id") == ident for item in (stored or {}).get(kind) or [])
-                if present is False:
-                    continue
-                if not check:
-                    client.request("DELETE", f"{repo_url}/{api.ENTITY_PATHS[kind]}/{_q(ident)}", expected=(202, 204))
-                outcome.deleted.append({"repositoryId": repo["id"], "type": kind, "id": ident})
-        return
-    for entity in entities:
-        key = api.key(entity)
-        url = base + api.item_path(key)
-        exists, _stored = _probe(client, url)
-        if exists is False:
-            continue
-        if not check:
-            client.request("DELETE", url, expected=(202, 204))
-        outcome.deleted.append(key)
+    api.delete_by_keys(client, base, entities, outcome, module.check_mode)
 
 
 def delete_by_properties(module, client, api, base, properties, outcome):
-    if isinstance(api, DevinfoApi):
-        resp = client.request("GET", base + "/existsByProperties", params=properties, expected=(200, 403))
-        if resp.status == 200 and not (resp.json or {}).get("hasDataMatchingProperties"):
-            return
+    if not api.has_data_matching(client, base, properties):
+        return
     if not module.check_mode:
         client.request("DELETE", base + "/bulkByProperties", params=properties, expected=(202, 204))
     outcome.deleted.append({"properties": dict(properties)})
 
 
 def _result(outcome, client, cloud_id, base):
-    result = {
+    result = {} if outcome.unchanged is None else {"unchanged": outcome.unchanged}
+    result.update({
         "accepted": outcome.accepted,
         "rejected": outcome.rejected,
         "unknown_issue_keys": outcome.unknown_issue_keys,
         "requests": client.requests_made if client is not None else 0,
         "cloud_id": cloud_id,
         "url": base,
-    }
+    })
     return result
 
 
@@ -697,7 +748,7 @@ def run(module, api):
     if state == "present":
         if entities is None:
             raise OptionError(api.kind, f"is required with state=present (the {api.noun}s to send)")
-        schema.apply_defaults(api.kind, entities)
+        api.apply_defaults(entities)
         api.prepare(entities, params)
         errors.merge(schema.validate(api.kind, entities))
     else:
@@ -740,6 +791,14 @@ def run(module, api):
         if params.get("provider_metadata"):
             common["providerMetadata"] = params["provider_metadata"]
         common.update(api.request_fields(params))
+        if params.get("skip_unchanged"):
+            entities, outcome.unchanged = split_unchanged(client, api, base, entities, parallel)
+            if not entities:
+                result = _result(outcome, client, cloud_id, base)
+                count = len(outcome.unchanged)
+                result.update(changed=False, msg=f"Jira already has the {count} {api.noun}{'s' if count != 1 else ''} "
+                                                 "as given; nothing sent")
+                return result
         if module.check_mode:
             bodies = plan(api, entities, common)
             result = _result(outcome, client, cloud_id, base)
@@ -761,10 +820,7 @@ def run(module, api):
 
     result = _result(outcome, client, cloud_id, base)
     result["changed"] = bool(outcome.accepted)
-    if isinstance(api, DeploymentsApi):
-        result["unknown_associations"] = outcome.unknown_associations
-        if outcome.gating_status is not None:
-            result["gating_status"] = outcome.gating_status
+    result.update(api.extra_result(outcome))
     problems = []
     if outcome.unconfirmed:
         result["unconfirmed"] = outcome.unconfirmed

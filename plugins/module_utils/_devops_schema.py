@@ -650,56 +650,8 @@ def validate_request(properties=None, provider_metadata=None):
     return errors
 
 
-# -- friendly defaults ------------------------------------------------------------------------------------------------
-def _fill(entity, name, value):
+# -- friendly defaults (which fields each API fills: its class in _devops) ------------------------------------------
+def fill(entity, name, value):
+    """Set ``name`` when the entity leaves it out (or null); given values are never replaced."""
     if isinstance(entity, dict) and entity.get(name) is None:
         entity[name] = value
-
-
-def _fill_commit(commit, seq):
-    _fill(commit, "updateSequenceId", seq)
-
-
-def apply_defaults(kind, entities, seq=None, stamp=None):
-    """Fill what a CI job rarely has at hand: sequence numbers (now, in ms), ``lastUpdated`` (now), schemaVersion.
-
-    Given values are never replaced. One clock reading is used for the whole call so that every entity of one
-    task carries the same sequence number.
-    """
-    seq = now_ms() if seq is None else seq
-    stamp = stamp or now_iso(seq)
-    if kind == "builds":
-        for build in entities:
-            if isinstance(build, dict):
-                _fill(build, "updateSequenceNumber", seq)
-                _fill(build, "lastUpdated", stamp)
-                _fill(build, "schemaVersion", "1.0")
-    elif kind == "deployments":
-        for deployment in entities:
-            if isinstance(deployment, dict):
-                _fill(deployment, "updateSequenceNumber", seq)
-                _fill(deployment, "lastUpdated", stamp)
-                _fill(deployment, "schemaVersion", "1.0")
-    elif kind == "flags":
-        for flag in entities:
-            if not isinstance(flag, dict):
-                continue
-            _fill(flag, "updateSequenceId", seq)
-            _fill(flag, "schemaVersion", "1.0")
-            _fill(flag.get("summary"), "lastUpdated", stamp)
-            for detail in flag.get("details") or []:
-                _fill(detail, "lastUpdated", stamp)
-    elif kind == "repositories":
-        for repo in entities:
-            if not isinstance(repo, dict):
-                continue
-            _fill(repo, "updateSequenceId", seq)
-            for commit in repo.get("commits") or []:
-                _fill_commit(commit, seq)
-            for branch in repo.get("branches") or []:
-                _fill(branch, "updateSequenceId", seq)
-                if isinstance(branch, dict):
-                    _fill_commit(branch.get("lastCommit"), seq)
-            for pull in repo.get("pullRequests") or []:
-                _fill(pull, "updateSequenceId", seq)
-    return entities

@@ -86,6 +86,13 @@ EXAMPLES = r"""
     builds: "{{ many_builds }}"
     fail_on_unknown_issue_keys: true
 
+- name: Send only what Jira does not have yet (a re-run with the same data reports no change)
+  jiraops.integration.build_info:
+    url: https://jira-junior.atlassian.net
+    skip_unchanged: true
+    builds: "{{ lookup('ansible.builtin.file', 'builds.json') }}"
+  register: sent
+
 - name: Delete one build
   jiraops.integration.build_info:
     state: absent
@@ -116,6 +123,14 @@ unconfirmed:
   type: list
   elements: dict
   sample: [{"pipelineId": "pink-logo", "buildNumber": 44}]
+unchanged:
+  description:
+    - With O(skip_unchanged=true), the keys of the builds not sent because Jira already stores them as given (see
+      O(skip_unchanged) for what is compared), in input order.
+  returned: with O(skip_unchanged=true) and O(state=present)
+  type: list
+  elements: dict
+  sample: [{"pipelineId": "pink-logo", "buildNumber": 42}]
 rejected:
   description:
     - Builds Jira refused, with its error messages; also a build Jira found too large (HTTP 413) on its own.

@@ -129,6 +129,14 @@ unconfirmed:
   type: list
   elements: dict
   sample: [{"pipelineId": "deploy", "environmentId": "production", "deploymentSequenceNumber": 7}]
+unchanged:
+  description:
+    - With O(skip_unchanged=true), the keys of the deployments not sent because Jira already stores them as given (see
+      O(skip_unchanged) for what is compared), in input order.
+  returned: with O(skip_unchanged=true) and O(state=present)
+  type: list
+  elements: dict
+  sample: [{"pipelineId": "deploy", "environmentId": "staging", "deploymentSequenceNumber": 7}]
 rejected:
   description: Deployments Jira refused, with its error messages.
   returned: always

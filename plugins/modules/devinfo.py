@@ -121,6 +121,14 @@ unconfirmed:
   type: list
   elements: dict
   sample: [{"repositoryId": "pink-logo", "type": "commits", "id": "c1"}]
+unchanged:
+  description:
+    - With O(skip_unchanged=true), the keys of the repositories not sent because Jira already stores them as given (see
+      O(skip_unchanged) for what is compared), in input order.
+  returned: with O(skip_unchanged=true) and O(state=present)
+  type: list
+  elements: dict
+  sample: [{"repositoryId": "pink-logo"}]
 rejected:
   description:
     - What Jira refused, with its error messages; C(key) is C({repositoryId}) for the repository itself or

@@ -102,6 +102,14 @@ unconfirmed:
   type: list
   elements: raw
   sample: ["pink-logo"]
+unchanged:
+  description:
+    - With O(skip_unchanged=true), the keys of the feature flags not sent because Jira already stores them as given (see
+      O(skip_unchanged) for what is compared), in input order.
+  returned: with O(skip_unchanged=true) and O(state=present)
+  type: list
+  elements: str
+  sample: ["pink-logo"]
 rejected:
   description: Flags Jira refused, as C({key, errors}) with C(key) the flag id.
   returned: always

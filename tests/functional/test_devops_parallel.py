@@ -193,7 +193,7 @@ def test_submit_sends_one_request_at_a_time_when_a_key_repeats(emu):
     api = _devops.APIS["builds"]
     batch = builds(500, updateSequenceNumber=1)
     batch.append(dict(batch[7], state="failed", updateSequenceNumber=2))
-    _devops.schema.apply_defaults("builds", batch)
+    _devops.APIS["builds"].apply_defaults(batch)
     client = build_client({"api_url": emu.url, "token": TOKEN, "timeout": 10, "retry_budget": 20})
     base = api.base_url(client, "cloud", CLOUD_ID)
     outcome = _devops.Outcome()
@@ -208,7 +208,7 @@ def test_submit_sends_one_request_at_a_time_when_a_key_repeats(emu):
     # Without the repeat, the same call goes 4 at a time.
     prepare(emu)
     unique = builds(500)
-    _devops.schema.apply_defaults("builds", unique)
+    _devops.APIS["builds"].apply_defaults(unique)
     outcome = _devops.Outcome()
     _devops.submit(client, api, base, unique, {}, outcome, parallel=4)
     assert concurrency(emu)["max_in_flight"] == 4 and outcome.accepted == keys(range(500))

@@ -113,7 +113,7 @@ def test_the_extraction_finds_the_calls_it_is_meant_to_guard():
                      "/plugins/servlet/oauth/request-token", "/_edge/tenant_info",
                      "/oauth/token/accessible-resources", "/jira/{}/0.1/cloud/{}", "/ex/jira/{}",
                      "/rest/api/2/myself", "/rest/api/3/myself",
-                     "/jira/builds/0.1/cloud/{}/pipelines/{}/builds/{}", "/gating-status",
+                     "/pipelines/{}/builds/{}", "/gating-status",
                      "/pipelines/{}/environments/{}/deployments/{}", "/existsByProperties", "/flag/{}"):
         assert expected in paths, f"{expected} not extracted; found {sorted(paths)}"
 

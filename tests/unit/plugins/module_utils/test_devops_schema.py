@@ -11,6 +11,7 @@ import copy
 import pytest
 from jira_emulator import devops_rules as emu
 
+from ansible_collections.jiraops.integration.plugins.module_utils import _devops
 from ansible_collections.jiraops.integration.plugins.module_utils import _devops_schema as schema
 
 NOW = "2024-05-01T12:30:00.000Z"
@@ -132,7 +133,7 @@ def test_duplicate_keys_are_refused():
 def test_defaults_fill_only_what_is_missing():
     builds = [{"pipelineId": "p", "buildNumber": 1},
               {"pipelineId": "p", "buildNumber": 2, "updateSequenceNumber": 5, "lastUpdated": NOW}]
-    schema.apply_defaults("builds", builds, seq=1714566600123)
+    _devops.APIS["builds"].apply_defaults(builds, seq=1714566600123)
     assert builds[0]["updateSequenceNumber"] == 1714566600123
     assert builds[0]["lastUpdated"] == "2024-05-01T12:30:00.123Z"
     assert builds[0]["schemaVersion"] == "1.0"
@@ -144,12 +145,12 @@ def test_defaults_reach_nested_devinfo_and_flag_entities():
     for item in [repo, repo["commits"][0], repo["branches"][0], repo["branches"][0]["lastCommit"],
                  repo["pullRequests"][0]]:
         del item["updateSequenceId"]
-    schema.apply_defaults("repositories", [repo], seq=99)
+    _devops.APIS["repositories"].apply_defaults([repo], seq=99)
     assert repo["updateSequenceId"] == repo["commits"][0]["updateSequenceId"] == 99
     assert repo["branches"][0]["lastCommit"]["updateSequenceId"] == 99
     f = flag()
     del f["summary"]["lastUpdated"], f["details"][0]["lastUpdated"], f["updateSequenceId"]
-    schema.apply_defaults("flags", [f], seq=1714566600000)
+    _devops.APIS["flags"].apply_defaults([f], seq=1714566600000)
     assert f["summary"]["lastUpdated"] == f["details"][0]["lastUpdated"] == "2024-05-01T12:30:00.000Z"
     assert schema.validate("flags", [f]) == []
 

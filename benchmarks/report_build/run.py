@@ -1,0 +1,106 @@
+"""Benchmark: one ``ansible-playbook jiraops.integration.report_build`` run against the emulator on loopback, against
+a playbook of one ``ping`` task (what any playbook with one module task costs at least).
+
+Every CI pipeline that reports its builds pays the role's time, so this is the figure that matters to users: the
+ratio of the two medians. Each run is a whole ``ansible-playbook`` process, timed from start to exit, configured
+with environment variables only, as a CI job runs it; the role's runs alternate with the ping runs, so that a
+change in the machine's load affects both. The emulator's store is reset before each role run and the build is
+checked as stored afterwards.
+
+    python benchmarks/report_build/run.py [--repeat 5] [--json out.json]
+"""
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+_spec = importlib.util.spec_from_file_location("push_builds_run", os.path.join(HERE, "..", "push_builds", "run.py"))
+push_builds = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(push_builds)
+
+PING = """- name: One ping task
+  hosts: localhost
+  connection: local
+  gather_facts: false
+  vars:
+    ansible_python_interpreter: "{{ ansible_playbook_python }}"
+  tasks:
+    - name: Ping
+      ansible.builtin.ping:
+"""
+
+
+def git(repo, *args):
+    subprocess.run(["git", "-C", repo, *args], check=True, capture_output=True)
+
+
+def make_repo(path):
+    os.makedirs(path)
+    git(path, "init", "-q", "-b", "main")
+    git(path, "-c", "user.email=a@example.com", "-c", "user.name=A", "commit", "-q", "--allow-empty", "-m", "Start")
+    git(path, "checkout", "-qb", "feature/JJ-12-pink-logo")
+    git(path, "-c", "user.email=a@example.com", "-c", "user.name=A", "commit", "-q", "--allow-empty",
+        "-m", "JJ-2 make the logo pinker")
+    git(path, "remote", "add", "origin", "https://git.example.com/jj/pink-logo.git")
+
+
+def timed(argv, env):
+    start = time.perf_counter()
+    proc = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)} failed:\n{proc.stdout}\n{proc.stderr}")
+    return elapsed
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--repeat", type=int, default=5, help="runs of each playbook (the median is reported)")
+    parser.add_argument("--json", help="also write the runs to this file")
+    args = parser.parse_args(argv)
+
+    scratch = tempfile.mkdtemp(prefix="jiraops-bench-role-")
+    repo = os.path.join(scratch, "pink-logo")
+    make_repo(repo)
+    ping = os.path.join(scratch, "ping.yml")
+    with open(ping, "w", encoding="utf-8") as handle:
+        handle.write(PING)
+    playbook = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
+    emulator = push_builds.Emulator(scratch)
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR")}
+    env.update(ANSIBLE_COLLECTIONS_PATH=push_builds.collections_root(scratch), ANSIBLE_NOCOLOR="1",
+               PWD=repo, JIRA_API_URL=emulator.url, JIRA_URL=emulator.url, JIRA_TOKEN=push_builds.TOKEN,
+               JIRA_GIT_REPO=repo, JOB_NAME="pink-logo", BUILD_URL="https://ci.example.com/job/pink-logo/")
+    runs = {"report_build": [], "ping": []}
+    try:
+        for number in range(args.repeat + 1):       # the first round warms the caches and is not counted
+            emulator.fresh(0)
+            role = timed([playbook, "jiraops.integration.report_build"], dict(env, BUILD_NUMBER=str(number + 1)))
+            if emulator.stored() != 1:
+                raise SystemExit("report_build did not store the build")
+            floor = timed([playbook, ping], env)
+            if number:
+                runs["report_build"].append(role)
+                runs["ping"].append(floor)
+    finally:
+        emulator.stop()
+    role, floor = statistics.median(runs["report_build"]), statistics.median(runs["ping"])
+    print(f"report_build: median {role:.2f} s of {args.repeat} runs ({', '.join(f'{t:.2f}' for t in runs['report_build'])})")
+    print(f"one ping task: median {floor:.2f} s of {args.repeat} runs ({', '.join(f'{t:.2f}' for t in runs['ping'])})")
+    print(f"ratio: {role / floor:.2f}x (goal 1.5x)")
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as handle:
+            json.dump({"runs": runs, "median": {"report_build": role, "ping": floor}, "ratio": role / floor}, handle)
+    return 0 if role / floor <= 1.5 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
