@@ -168,7 +168,7 @@ def test_ansible_runner_runs_the_reporting_playbook_with_oauth_credentials(emula
     home = str(tmp_path / "home")
     os.makedirs(home)
     proc = ansible_run.run([ansible_run.tool("ansible-runner"), "run", str(pdd), "--ident", "report",
-                            "--project-dir", os.path.join(ansible_run.collection_dir(), "demo"),
+                            "--project-dir", os.path.join(ansible_run.collection_dir(), "playbooks"),
                             "-p", "report_build.yml"], env=ansible_run.base_env(home))
     out = proc.stdout + proc.stderr
     artifacts = pdd / "artifacts" / "report"
