@@ -23,7 +23,8 @@ Before that, like Jira, its gating status is not readable at once: the first ``c
 (1) reads answer 404 (Atlassian's Jenkins plugin retries them). Deployments without the command read as ``allowed``.
 
 Control API: ``GET /_emulator/devops/{builds|deployments|repositories|flags}`` lists what is stored (with the
-properties each item was tagged with; ``?cloud_id=`` for a site of ``config.extra_sites``, else the main site's), ``POST /_emulator/devops/gating`` sets a deployment's gating status.
+properties each item was tagged with; ``?cloud_id=`` for a site of ``config.extra_sites``, else the main site's),
+``POST /_emulator/devops/gating`` sets a deployment's gating status.
 ``GET /_emulator/devops/concurrency`` tells how many submissions (``POST .../bulk`` of any of the four APIs, on
 either route) were being handled at once: ``in_flight`` now, ``max_in_flight`` since the last reset, and
 ``bulk_requests`` seen; a request counts from its arrival to its reply, an injected delay included.

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from devops_support import BULK, CLOUD_ID, TOKEN, args, builds
+from devops_support import CLOUD_ID, TOKEN, args, builds
 from test_devops_modules import ALL_SCOPES, commit, deployment, flag, posts, repo
 
 GATEWAY = "/jira/{}/0.1/cloud/" + CLOUD_ID

@@ -57,8 +57,8 @@ def test_the_integration_run_is_scanned_per_target():
     """A leak is charged to the target whose output holds it; thin or absent output fails, never passes quietly."""
     secret = "rt-" + uuid.uuid4().hex
     filler = "x" * (MIN_OUTPUT + 1)
-    text = "ansible-test preamble\n" + _run_log(("api", filler), ("oauth2_token", filler + " refresh " + secret),
-                                               ("cloud_id", "tiny"))
+    sections = (("api", filler), ("oauth2_token", filler + " refresh " + secret), ("cloud_id", "tiny"))
+    text = "ansible-test preamble\n" + _run_log(*sections)
     assert list(target_sections(text)) == ["api", "oauth2_token", "cloud_id"]
     rows = scan_run(text, {secret})
     assert rows["api"]["leaks"] == 0 and rows["oauth2_token"]["leaks"] == 1

@@ -11,7 +11,7 @@ BUILD = {"pipelineId": "pink-logo", "buildNumber": 42, "state": "successful", "i
 
 
 def stored(**changes):
-    out = {k: v for k, v in BUILD.items()}
+    out = dict(BUILD)
     out.update(changes)
     return {k: v for k, v in out.items() if v is not None}
 
