@@ -20,7 +20,9 @@ from ansible_collections.jiraops.integration.plugins.module_utils import _cloud_
 from ansible_collections.jiraops.integration.plugins.module_utils import _devops_compare as compare
 from ansible_collections.jiraops.integration.plugins.module_utils import _devops_schema as schema
 from ansible_collections.jiraops.integration.plugins.module_utils import _entity_file
+from ansible_collections.jiraops.integration.plugins.module_utils._client import BULK_MAX_RESPONSE_SIZE
 from ansible_collections.jiraops.integration.plugins.module_utils._errors import JiraError, OptionError
+from ansible_collections.jiraops.integration.plugins.module_utils._module import JiraModule
 
 GATEWAY_VERSION = "0.1"
 MAX_LISTED_PROBLEMS = 25
@@ -524,6 +526,12 @@ class Outcome:
 
 
 # -- option spec ------------------------------------------------------------------------------------------------------
+def new_module(api):
+    """The module for ``api``: its options, ``src`` rules, and a reply limit for replies that list every entity."""
+    return JiraModule(argument_spec=argument_spec(api), supports_check_mode=True, reply_limit=BULK_MAX_RESPONSE_SIZE,
+                      **_entity_file.module_constraints(api.kind))
+
+
 def argument_spec(api):
     spec = {
         # A list, or the same list as JSON text: thousands of entities read with lookup('file', ...) skip Ansible's

@@ -7,7 +7,6 @@ from urllib.parse import urlsplit
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.jiraops.integration.plugins.module_utils._client import (
-    BULK_MAX_RESPONSE_SIZE,
     HAS_REQUESTS,
     REQUESTS_IMPORT_ERROR,
 )
@@ -25,7 +24,8 @@ class JiraModule(AnsibleModule):
     # Up to this many entities an option is echoed in full in ``invocation``; beyond it, as a count.
     ECHO_LIMIT = 10
 
-    def __init__(self, argument_spec=None, **kwargs):
+    def __init__(self, argument_spec=None, reply_limit=None, **kwargs):
+        """``reply_limit``: the default ``max_response_size`` of this module (the client's own default when None)."""
         spec = connection_argspec()
         spec.update(argument_spec or {})
         super().__init__(argument_spec=spec, **kwargs)
@@ -37,8 +37,7 @@ class JiraModule(AnsibleModule):
         auth_names = auth_option_names()
         self._own_options = [name for name in (argument_spec or {}) if name in auth_names]
         self._summaries = {}
-        # The DevOps bulk modules (the ones sending in parallel) get replies that list every entity they sent.
-        self._reply_limit = BULK_MAX_RESPONSE_SIZE if "parallel_requests" in (argument_spec or {}) else None
+        self._reply_limit = reply_limit
 
     def summarise_option(self, name, count):
         """Echo list option ``name`` in ``invocation.module_args`` as ``<count name>`` when it holds many entities.

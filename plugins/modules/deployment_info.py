@@ -190,15 +190,13 @@ errors:
   elements: str
 """
 
-from ansible_collections.jiraops.integration.plugins.module_utils import _devops, _entity_file
-from ansible_collections.jiraops.integration.plugins.module_utils._module import JiraModule
+from ansible_collections.jiraops.integration.plugins.module_utils import _devops
 
 API = _devops.APIS["deployments"]
 
 
 def main():
-    module = JiraModule(argument_spec=_devops.argument_spec(API), supports_check_mode=True,
-                        **_entity_file.module_constraints(API.kind))
+    module = _devops.new_module(API)
     module.run(lambda m: _devops.run(m, API))
 
 

@@ -245,6 +245,21 @@ def _token_then(other):
     return reply
 
 
+def test_devops_bulk_replies_get_the_larger_default_limit():
+    """A 12 MiB bulk reply (one accepted build, padded) is read by build_info (32 MiB) but refused by api (8 MiB)."""
+    build = {"schemaVersion": "1.0", "pipelineId": "p", "buildNumber": 1, "updateSequenceNumber": 1,
+             "displayName": "b", "url": "https://ci.example.com/1", "state": "successful",
+             "lastUpdated": "2026-01-01T00:00:00Z", "issueKeys": ["JJ-1"]}
+    big = {"acceptedBuilds": [{"pipelineId": "p", "buildNumber": 1}], "rejectedBuilds": [], "unknownIssueKeys": [],
+           "padding": "x" * (12 * 1024 * 1024)}
+    with cap.CaptureServer(_token_then(lambda: cap.json_reply(big, status=202))) as server:
+        bulk = run_module("build_info", _site(server.url, max_retries=0, cloud_id=CLOUD_ID, builds=[build], **CC))
+        plain = run_module("api", _site(server.url, max_retries=0, cloud_id=CLOUD_ID, path="/rest/api/3/myself",
+                                        **CC))
+    assert not bulk.failed, bulk.result
+    assert plain.failed and names_option(plain.msg, "max_response_size"), plain.msg
+
+
 @pytest.mark.parametrize("module,args", [
     ("oauth2_token", {"grant_type": "client_credentials", **CC}),
     ("build_info", {**CC, "cloud_id": CLOUD_ID, "builds": [{
