@@ -11,11 +11,10 @@ from datetime import datetime, timezone
 
 from ansible_collections.jiraops.integration.plugins.module_utils._errors import JiraError, OptionError
 from ansible_collections.jiraops.integration.plugins.module_utils._oauth1 import TokenStore as OAuth1TokenStore
+# Atlassian's rotating refresh tokens: unusable after 90 days without a refresh, and 365 days after the grant.
+from ansible_collections.jiraops.integration.plugins.module_utils._oauth2 import GRANT_MAX_AGE, REFRESH_IDLE_LIMIT
 
 DAY = 86400.0
-# Atlassian's rotating refresh tokens: unusable after 90 days without a refresh, and 365 days after the grant.
-CLOUD_REFRESH_INACTIVITY_DAYS = 90
-CLOUD_REFRESH_ABSOLUTE_DAYS = 365
 # Jira issues OAuth 1.0a access tokens for 5 years (oauth_expires_in).
 OAUTH1_ACCESS_DAYS = 5 * 365
 PAT_PATH = "/rest/pat/latest/tokens"
@@ -62,8 +61,8 @@ def grants(store, source, now):
             facts.update(refresh_token_last_used=iso(last_used), granted_at=iso(granted))
             if provider == "cloud":
                 limits = {
-                    "refresh_token_inactivity": last_used + CLOUD_REFRESH_INACTIVITY_DAYS * DAY if last_used else None,
-                    "refresh_token_absolute": granted + CLOUD_REFRESH_ABSOLUTE_DAYS * DAY if granted else None,
+                    "refresh_token_inactivity": last_used + REFRESH_IDLE_LIMIT if last_used else None,
+                    "refresh_token_absolute": granted + GRANT_MAX_AGE if granted else None,
                 }
                 note = None if granted else ("the store does not say when the user authorized (older entry), so "
                                              "the 365-day absolute limit is not known")
