@@ -24,7 +24,8 @@ class VirtualWaits:
         self.waited += seconds
 
     def __call__(self, **kwargs):
-        return _retry.RetryPolicy(sleep=self.sleep, clock=self.clock, **kwargs)
+        kwargs.update(sleep=self.sleep, clock=self.clock)
+        return _retry.RetryPolicy(**kwargs)
 
 
 def install(monkeypatch):

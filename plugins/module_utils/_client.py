@@ -27,6 +27,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without requests
     HAS_REQUESTS = False
     REQUESTS_IMPORT_ERROR = exc
 
+from ansible_collections.jiraops.integration.plugins.module_utils import _clock
 from ansible_collections.jiraops.integration.plugins.module_utils._errors import JiraError, OptionError
 from ansible_collections.jiraops.integration.plugins.module_utils._redact import Redactor
 from ansible_collections.jiraops.integration.plugins.module_utils._retry import RETRY_STATUSES, RetryPolicy
@@ -330,7 +331,7 @@ class JiraClient:
     def __init__(self, url=None, api_url=DEFAULT_API_URL, auth_url=DEFAULT_AUTH_URL, auth=None, cloud_id=None,
                  timeout=30, validate_certs=True, ca_path=None, max_retries=5, retry_budget=120,
                  redactor=None, log=None, retry_policy_factory=None, session=None,
-                 max_response_size=DEFAULT_MAX_RESPONSE_SIZE):
+                 max_response_size=DEFAULT_MAX_RESPONSE_SIZE, clock=None):
         if not HAS_REQUESTS:
             raise JiraError(f"the Python library 'requests' is required: {REQUESTS_IMPORT_ERROR}")
         self.url = check_base_url("url", url)
@@ -349,8 +350,11 @@ class JiraClient:
             for secret in auth.secrets():
                 self.redactor.add(secret)
         self._log = log
+        # Every wait the client takes goes through this clock (tests pass one that does not sleep).
+        self.clock = clock or _clock.SYSTEM
         self._retry_policy_factory = retry_policy_factory or (
-            lambda: RetryPolicy(max_retries=self.max_retries, budget=self.retry_budget)
+            lambda: RetryPolicy(max_retries=self.max_retries, budget=self.retry_budget, sleep=self.clock.sleep,
+                                clock=self.clock.monotonic, wall_clock=self.clock.time)
         )
         self.session = session or requests.Session()
         self._mount(_Adapter())
@@ -462,7 +466,7 @@ class JiraClient:
     def _pause_all(self, seconds, note=""):
         """A reply said ``Retry-After: seconds``: no thread sends before then (this one waits by its own policy)."""
         with self._lock:
-            until = time.monotonic() + seconds
+            until = self.clock.monotonic() + seconds
             if until > self._pause_until:
                 self._pause_until = until
                 self._pause_owner = threading.get_ident()
@@ -472,7 +476,7 @@ class JiraClient:
         """Wait out a pause another thread's reply asked for, within this request's retry budget."""
         while True:
             with self._lock:
-                left = self._pause_until - time.monotonic()
+                left = self._pause_until - self.clock.monotonic()
                 if left <= 0 or self._pause_owner == threading.get_ident():
                     return
             if policy.elapsed + left > policy.budget:
@@ -482,7 +486,7 @@ class JiraClient:
                                 + (f"; {self._pause_note}" if self._pause_note else ""), method=method, path=display,
                                 retries=policy.retries)
             self.debug(f"{method} {display} waits {left:.2f}s (Retry-After on a parallel request)")
-            time.sleep(left)
+            self.clock.sleep(left)
 
     # -- requests -----------------------------------------------------------------------------------------
     def request(self, method, path, base="site", json=None, data=None, params=None, headers=None,
