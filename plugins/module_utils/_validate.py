@@ -74,14 +74,15 @@ def _at(parent, name):
 
 
 class Rule:
-    kind = "value"
+    """Any value is fine (a list of anything); the others narrow it."""
 
     def check(self, value, parent, name, errors):
         return value
 
 
 class Str(Rule):
-    kind = "string"
+    """A string: one of ``enum``, or within ``max_length`` (cut to it when ``truncate``), matching ``pattern``, in
+    format ``fmt`` (``date-time``: RFC 3339; ``url``: absolute)."""
 
     def __init__(self, max_length=None, pattern=None, pattern_text=None, enum=None, fmt=None, non_empty=False,
                  truncate=False):
@@ -144,7 +145,7 @@ def _date_time_problem(value):
 
 
 class Int(Rule):
-    kind = "integer"
+    """An integer in range; digit strings and whole floats are taken (and kept as int), booleans are not."""
 
     def __init__(self, minimum=INT64_MIN, maximum=INT64_MAX, bits=64):
         self.minimum = minimum
@@ -171,7 +172,7 @@ class Int(Rule):
 
 
 class Num(Rule):
-    kind = "number"
+    """A number in range (booleans are not numbers)."""
 
     def __init__(self, minimum=None, maximum=None):
         self.minimum = minimum
@@ -187,7 +188,7 @@ class Num(Rule):
 
 
 class Bool(Rule):
-    kind = "boolean"
+    """true or false, nothing that merely looks like one."""
 
     def check(self, value, parent, name, errors):
         if not isinstance(value, bool):
@@ -196,7 +197,7 @@ class Bool(Rule):
 
 
 class List(Rule):
-    kind = "list"
+    """A list of ``items``, with a count between ``min_items`` and ``max_items``; ``unique`` strings."""
 
     def __init__(self, items, min_items=None, max_items=None, unique=False, noun="items"):
         self.items = items
@@ -230,7 +231,7 @@ class List(Rule):
 
 
 class Obj(Rule):
-    kind = "object"
+    """A dict with known ``fields``, the ``required`` ones present and not null; ``extra`` spans fields."""
 
     def __init__(self, fields, required=(), extra=None):
         self.required_names = tuple(required)
