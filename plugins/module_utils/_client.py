@@ -330,8 +330,7 @@ class JiraClient:
 
     def __init__(self, url=None, api_url=DEFAULT_API_URL, auth_url=DEFAULT_AUTH_URL, auth=None, cloud_id=None,
                  timeout=30, validate_certs=True, ca_path=None, max_retries=5, retry_budget=120,
-                 redactor=None, log=None, retry_policy_factory=None, session=None,
-                 max_response_size=DEFAULT_MAX_RESPONSE_SIZE, clock=None):
+                 redactor=None, log=None, max_response_size=DEFAULT_MAX_RESPONSE_SIZE, clock=None):
         if not HAS_REQUESTS:
             raise JiraError(f"the Python library 'requests' is required: {REQUESTS_IMPORT_ERROR}")
         self.url = check_base_url("url", url)
@@ -352,11 +351,11 @@ class JiraClient:
         self._log = log
         # Every wait the client takes goes through this clock (tests pass one that does not sleep).
         self.clock = clock or _clock.SYSTEM
-        self._retry_policy_factory = retry_policy_factory or (
+        self._retry_policy_factory = (
             lambda: RetryPolicy(max_retries=self.max_retries, budget=self.retry_budget, sleep=self.clock.sleep,
                                 clock=self.clock.monotonic, wall_clock=self.clock.time)
         )
-        self.session = session or requests.Session()
+        self.session = requests.Session()
         self._mount(_Adapter())
         self.session.headers["User-Agent"] = USER_AGENT
         self.session.headers["Accept-Encoding"] = ACCEPT_ENCODING

@@ -1,5 +1,5 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The one exception type of the collection; modules turn it into ``fail_json`` in one place."""
+"""The one exception type of the collection; ``JiraModule.run`` alone turns it into the task's failure."""
 from __future__ import annotations
 
 
@@ -7,10 +7,11 @@ class JiraError(Exception):
     """Anything that went wrong talking to Jira, or before (bad options): one clear message, no credentials.
 
     ``option`` names the offending option for input errors; ``status``/``method``/``path`` describe a failed call.
+    ``result``: return keys of the task that failed (what was done before it failed).
     """
 
     def __init__(self, message, status=None, method=None, path=None, messages=None, option=None, body=None,
-                 retries=0):
+                 retries=0, result=None):
         self.message = message
         self.status = status
         self.method = method
@@ -19,6 +20,7 @@ class JiraError(Exception):
         self.option = option
         self.body = body
         self.retries = retries
+        self.result = dict(result or {})
         super().__init__(str(self))
 
     def __str__(self):
@@ -34,7 +36,7 @@ class JiraError(Exception):
         return text
 
     def details(self):
-        """Structured facts for ``fail_json``, already free of secrets."""
+        """Structured facts for the failed task's result, already free of secrets."""
         out = {}
         for key in ("status", "method", "path", "option"):
             value = getattr(self, key)

@@ -213,7 +213,7 @@ def write_file_atomic(module, path, data, mode=0o600, follow_symlinks=True):
         os.replace(tmp_path, dest)
         tmp_path = None
     finally:
-        # Also runs on SystemExit (a fail_json from the SELinux helpers): never leave a temp file behind.
+        # Also runs on SystemExit (a module failure raised by the SELinux helpers): never leave a temp file behind.
         if tmp_path is not None:
             try:
                 os.unlink(tmp_path)

@@ -98,9 +98,10 @@ class JiraModule(AnsibleModule):
                     self.no_log_values.add(password)
 
     def fail_from(self, exc, **extra):
-        """Turn a JiraError into fail_json; the message and details are already free of secrets."""
+        """Turn a JiraError into fail_json: its message, details and ``result``, masked once more by the client."""
         self._mask_url_passwords()
         result = exc.details()
+        result.update(exc.result)
         result.update(extra)
         redactor = self._client.redactor if self._client else None
         msg = str(exc)

@@ -24,7 +24,8 @@ MOD = "plugins/modules/"
 GUIDES = {
     "docs/oauth1-applink.md": [MU + "_applink.py", MU + "_auth_oauth1.py", MU + "_oauth1.py", MU + "_keys.py",
                                MOD + "applink.py", MOD + "oauth1_token.py", MOD + "rsa_keypair.py"],
-    "docs/cloud-2lo-reporting.md": [MU + "_devops.py", MU + "_entity_file.py", MU + "_cloud_id.py",
+    "docs/cloud-2lo-reporting.md": [MU + "_devops.py", MU + "_devops_apis.py", MU + "_devops_devinfo.py",
+                                    MU + "_entity_file.py", MU + "_cloud_id.py",
                                     MU + "_auth_oauth2.py", MOD + "build_info.py", MOD + "deployment_info.py",
                                     MOD + "cloud_id.py"],
     "docs/cloud-3lo.md": [MU + "_oauth2.py", MU + "_token_store.py", MU + "_auth_oauth2.py", MOD + "oauth2_token.py",

@@ -71,7 +71,7 @@ def flag(**kw):
 def test_message_names_index_field_and_choices():
     builds = [build(buildNumber=i) for i in range(5)]
     builds[3]["state"] = "done"
-    errors = schema.validate("builds", builds)
+    errors = _devops.APIS["builds"].validate(builds)
     assert errors == ["builds[3].state: 'done' is not one of pending, in_progress, successful, failed, cancelled, "
                       "unknown"]
 
@@ -83,7 +83,7 @@ def test_every_problem_is_reported_at_once():
     builds[42]["displayName"] = "x" * 256
     builds[63]["lastUpdated"] = "yesterday"
     builds[99]["references"] = [{}] * 6
-    errors = schema.validate("builds", builds)
+    errors = _devops.APIS["builds"].validate(builds)
     assert errors == [
         "builds[4].url: is required",
         "builds[17].issueKeys[0]: 'pink' does not match ^\\w{1,255}-\\d{1,255}$",
@@ -95,7 +95,7 @@ def test_every_problem_is_reported_at_once():
 
 def test_unknown_field_is_a_warning_that_suggests_the_right_name_and_stays_in_the_entity():
     entity = build(issuekeys=["JJ-1"])
-    errors = schema.validate("builds", [entity])
+    errors = _devops.APIS["builds"].validate([entity])
     assert errors == []
     assert errors.warnings == ["builds[0].issuekeys: unknown field, sent to Jira as given (did you mean issueKeys?)"]
     assert entity["issuekeys"] == ["JJ-1"]
@@ -104,7 +104,7 @@ def test_unknown_field_is_a_warning_that_suggests_the_right_name_and_stays_in_th
 def test_unknown_fields_do_not_hide_real_errors_and_nested_ones_are_warned_too():
     d = deployment(triggeredBy={"name": "alice"}, state="done")
     d["pipeline"]["displayNmae"] = "typo"
-    errors = schema.validate("deployments", [d])
+    errors = _devops.APIS["deployments"].validate([d])
     assert errors == ["deployments[0].state: 'done' is not one of unknown, pending, in_progress, cancelled, failed, "
                       "rolled_back, successful"]
     assert sorted(errors.warnings) == [
@@ -114,19 +114,19 @@ def test_unknown_fields_do_not_hide_real_errors_and_nested_ones_are_warned_too()
 
 def test_digit_strings_become_integers_and_bools_are_not_integers():
     builds = [build(buildNumber="42"), build(buildNumber=True)]
-    errors = schema.validate("builds", builds)
+    errors = _devops.APIS["builds"].validate(builds)
     assert builds[0]["buildNumber"] == 42
     assert errors == ["builds[1].buildNumber: true must be an integer"]
 
 
 def test_int64_range_and_empty_required_strings():
-    errors = schema.validate("builds", [build(buildNumber=2 ** 63, pipelineId="")])
+    errors = _devops.APIS["builds"].validate([build(buildNumber=2 ** 63, pipelineId="")])
     assert "builds[0].buildNumber: 9223372036854775808 does not fit a 64-bit integer" in errors
     assert "builds[0].pipelineId: must not be empty" in errors
 
 
 def test_duplicate_keys_are_refused():
-    errors = schema.validate("builds", [build(), build()])
+    errors = _devops.APIS["builds"].validate([build(), build()])
     assert errors == ["builds[1]: same key as builds[0] (pink-logo, 7); send each entity once"]
 
 
@@ -152,20 +152,20 @@ def test_defaults_reach_nested_devinfo_and_flag_entities():
     del f["summary"]["lastUpdated"], f["details"][0]["lastUpdated"], f["updateSequenceId"]
     _devops.APIS["flags"].apply_defaults([f], seq=1714566600000)
     assert f["summary"]["lastUpdated"] == f["details"][0]["lastUpdated"] == "2024-05-01T12:30:00.000Z"
-    assert schema.validate("flags", [f]) == []
+    assert _devops.APIS["flags"].validate([f]) == []
 
 
 def test_deployment_needs_associations_or_issue_keys_and_caps_values():
     d = deployment()
     del d["associations"]
-    assert schema.validate("deployments", [d]) == [
+    assert _devops.APIS["deployments"].validate([d]) == [
         "deployments[0]: give associations (preferred) or issueKeys; one of them is required"]
     d = deployment(associations=[{"associationType": "issueIdOrKeys", "values": [f"JJ-{i}" for i in range(1, 301)]},
                                  {"associationType": "serviceIdOrKeys", "values": [f"s{i}" for i in range(201)]}])
-    assert schema.validate("deployments", [d]) == [
+    assert _devops.APIS["deployments"].validate([d]) == [
         "deployments[0].associations: has 501 values in total, the limit is 500"]
     d = deployment(associations=[{"associationType": "serviceIdOrKeys", "values": [""]}])
-    assert schema.validate("deployments", [d]) == ["deployments[0].associations[0].values[0]: must not be empty"]
+    assert _devops.APIS["deployments"].validate([d]) == ["deployments[0].associations[0].values[0]: must not be empty"]
 
 
 def test_devinfo_message_is_truncated_like_jira_and_ids_are_checked():
@@ -173,7 +173,7 @@ def test_devinfo_message_is_truncated_like_jira_and_ids_are_checked():
     repo["commits"][0]["message"] = "m" * 2000
     repo["commits"].append(commit(id="bad id/with slash"))
     repo["commits"].append(commit())
-    errors = schema.validate("repositories", [repo])
+    errors = _devops.APIS["repositories"].validate([repo])
     assert len(repo["commits"][0]["message"]) == 1024
     assert errors == [
         "repositories[0].commits[1].id: 'bad id/with slash' does not match letters, digits and ~ . - _ only",
@@ -183,9 +183,9 @@ def test_devinfo_message_is_truncated_like_jira_and_ids_are_checked():
 
 def test_devinfo_issue_keys_allow_any_script_letters():
     repo = repository(commits=[commit(issueKeys=["ÄB-1"])], branches=[], pullRequests=[])
-    assert schema.validate("repositories", [repo]) == []
+    assert _devops.APIS["repositories"].validate([repo]) == []
     repo = repository(commits=[commit(issueKeys=["A-1"])], branches=[], pullRequests=[])
-    assert schema.validate("repositories", [repo]) == [
+    assert _devops.APIS["repositories"].validate([repo]) == [
         "repositories[0].commits[0].issueKeys[0]: 'A-1' does not match an issue key such as JJ-12"]
 
 
@@ -199,8 +199,8 @@ def test_properties_rules():
 
 
 def test_keys_only_validation_for_deletion():
-    assert schema.validate("builds", [{"pipelineId": "p", "buildNumber": "3"}], keys_only=True) == []
-    assert schema.validate("deployments", [{"deploymentSequenceNumber": 1, "pipeline": {"id": "p"}}],
+    assert _devops.APIS["builds"].validate([{"pipelineId": "p", "buildNumber": "3"}], keys_only=True) == []
+    assert _devops.APIS["deployments"].validate([{"deploymentSequenceNumber": 1, "pipeline": {"id": "p"}}],
                            keys_only=True) == ["deployments[0].environment: is required"]
 
 
@@ -273,9 +273,9 @@ MUTATIONS = [
 @pytest.mark.parametrize("kind,path,value", MUTATIONS, ids=[f"{k}:{'.'.join(map(str, p))}" for k, p, _v in MUTATIONS])
 def test_both_validators_refuse_each_broken_rule(kind, path, value):
     entity = VALID[kind]()
-    assert schema.validate(kind, [copy.deepcopy(entity)]) == [] and EMULATOR[kind](copy.deepcopy(entity)) == []
+    assert _devops.APIS[kind].validate([copy.deepcopy(entity)]) == [] and EMULATOR[kind](copy.deepcopy(entity)) == []
     _set(entity, path, value)
-    module_errors = schema.validate(kind, [copy.deepcopy(entity)])
+    module_errors = _devops.APIS[kind].validate([copy.deepcopy(entity)])
     emulator_errors = EMULATOR[kind](copy.deepcopy(entity))
     assert module_errors, f"the collection accepted {path}={value!r}"
     assert emulator_errors, f"the emulator accepted {path}={value!r}"
@@ -305,7 +305,7 @@ def test_both_validators_accept_valid_variants(kind, path, value):
     _set(entity, path, value)
     if kind == "deployments" and path == ("issueKeys",):
         del entity["associations"]
-    assert schema.validate(kind, [copy.deepcopy(entity)]) == []
+    assert _devops.APIS[kind].validate([copy.deepcopy(entity)]) == []
     assert EMULATOR[kind](copy.deepcopy(entity)) == []
 
 
@@ -313,5 +313,5 @@ def test_validation_of_ten_thousand_builds_is_fast():
     import time
     builds = [build(buildNumber=i) for i in range(10000)]
     started = time.perf_counter()
-    assert schema.validate("builds", builds) == []
+    assert _devops.APIS["builds"].validate(builds) == []
     assert time.perf_counter() - started < 2.0
