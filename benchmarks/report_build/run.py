@@ -7,7 +7,10 @@ with environment variables only, as a CI job runs it; the role's runs alternate 
 change in the machine's load affects both. The emulator's store is reset before each role run and the build is
 checked as stored afterwards.
 
-    python benchmarks/report_build/run.py [--repeat 5] [--json out.json]
+    python benchmarks/report_build/run.py [--repeat 5] [--json out.json] [--profile]
+
+``--profile`` adds one role run with the push_builds benchmark's ``task_timer`` callback and prints each task's wall
+time and the time before the first task (Ansible's start: interpreter, imports, collection and playbook loading).
 """
 from __future__ import annotations
 
@@ -61,10 +64,30 @@ def timed(argv, env):
     return elapsed
 
 
+def profiled(playbook, env, scratch):
+    """One role run with the task timer: (seconds before the first task, {task: seconds}, whole run)."""
+    timings = os.path.join(scratch, "timings.json")
+    callbacks = os.path.join(HERE, "..", "push_builds", "callback_plugins")
+    env = dict(env, BUILD_NUMBER="999", BENCH_TIMINGS=timings, ANSIBLE_CALLBACK_PLUGINS=callbacks,
+               ANSIBLE_CALLBACKS_ENABLED="task_timer")
+    elapsed = timed([playbook, "jiraops.integration.report_build"], env)
+    with open(timings, encoding="utf-8") as handle:
+        tasks = json.load(handle)
+    return elapsed - sum(tasks.values()), tasks, elapsed
+
+
+def print_profile(profile):
+    before, tasks, elapsed = profile
+    print(f"profiled run: {elapsed:.2f} s; before the first task (and after the last): {before:.2f} s")
+    for name, seconds in tasks.items():
+        print(f"  {seconds:6.2f} s  {name}")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--repeat", type=int, default=5, help="runs of each playbook (the median is reported)")
     parser.add_argument("--json", help="also write the runs to this file")
+    parser.add_argument("--profile", action="store_true", help="also time each task of one more role run")
     args = parser.parse_args(argv)
 
     scratch = tempfile.mkdtemp(prefix="jiraops-bench-role-")
@@ -90,12 +113,17 @@ def main(argv=None):
             if number:
                 runs["report_build"].append(role)
                 runs["ping"].append(floor)
+        if args.profile:
+            emulator.fresh(0)
+            profile = profiled(playbook, env, scratch)
     finally:
         emulator.stop()
     role, floor = statistics.median(runs["report_build"]), statistics.median(runs["ping"])
     print(f"report_build: median {role:.2f} s of {args.repeat} runs ({', '.join(f'{t:.2f}' for t in runs['report_build'])})")
     print(f"one ping task: median {floor:.2f} s of {args.repeat} runs ({', '.join(f'{t:.2f}' for t in runs['ping'])})")
     print(f"ratio: {role / floor:.2f}x (goal 1.5x)")
+    if args.profile:
+        print_profile(profile)
     if args.json:
         with open(args.json, "w", encoding="utf-8") as handle:
             json.dump({"runs": runs, "median": {"report_build": role, "ping": floor}, "ratio": role / floor}, handle)
