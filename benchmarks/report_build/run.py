@@ -9,8 +9,10 @@ checked as stored afterwards.
 
     python benchmarks/report_build/run.py [--repeat 5] [--json out.json] [--profile]
 
-``--profile`` adds one role run with the push_builds benchmark's ``task_timer`` callback and prints each task's wall
-time and the time before the first task (Ansible's start: interpreter, imports, collection and playbook loading).
+``--profile`` also times a playbook of two ``ping`` tasks in each round (the floor of any playbook with two module
+tasks, as reading the checkout and sending the build are), and one more role run with the push_builds benchmark's
+``task_timer`` callback, printing each task's wall time and the time outside the tasks (Ansible's start:
+interpreter, imports, collection and playbook loading; and its exit).
 """
 from __future__ import annotations
 
@@ -37,6 +39,10 @@ PING = """- name: One ping task
     ansible_python_interpreter: "{{ ansible_playbook_python }}"
   tasks:
     - name: Ping
+      ansible.builtin.ping:
+"""
+TWO_PINGS = PING + """
+    - name: Ping again
       ansible.builtin.ping:
 """
 
@@ -78,7 +84,7 @@ def profiled(playbook, env, scratch):
 
 def print_profile(profile):
     before, tasks, elapsed = profile
-    print(f"profiled run: {elapsed:.2f} s; before the first task (and after the last): {before:.2f} s")
+    print(f"profiled run: {elapsed:.2f} s; outside the tasks (start and exit): {before:.2f} s")
     for name, seconds in tasks.items():
         print(f"  {seconds:6.2f} s  {name}")
 
@@ -94,15 +100,17 @@ def main(argv=None):
     repo = os.path.join(scratch, "pink-logo")
     make_repo(repo)
     ping = os.path.join(scratch, "ping.yml")
-    with open(ping, "w", encoding="utf-8") as handle:
-        handle.write(PING)
+    two_pings = os.path.join(scratch, "two_pings.yml")
+    for path, text in ((ping, PING), (two_pings, TWO_PINGS)):
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(text)
     playbook = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
     emulator = push_builds.Emulator(scratch)
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR")}
     env.update(ANSIBLE_COLLECTIONS_PATH=push_builds.collections_root(scratch), ANSIBLE_NOCOLOR="1",
                PWD=repo, JIRA_API_URL=emulator.url, JIRA_URL=emulator.url, JIRA_TOKEN=push_builds.TOKEN,
                JIRA_GIT_REPO=repo, JOB_NAME="pink-logo", BUILD_URL="https://ci.example.com/job/pink-logo/")
-    runs = {"report_build": [], "ping": []}
+    runs = {"report_build": [], "ping": [], "two_pings": []}
     try:
         for number in range(args.repeat + 1):       # the first round warms the caches and is not counted
             emulator.fresh(0)
@@ -110,9 +118,12 @@ def main(argv=None):
             if emulator.stored() != 1:
                 raise SystemExit("report_build did not store the build")
             floor = timed([playbook, ping], env)
+            two = timed([playbook, two_pings], env) if args.profile else None
             if number:
                 runs["report_build"].append(role)
                 runs["ping"].append(floor)
+                if two is not None:
+                    runs["two_pings"].append(two)
         if args.profile:
             emulator.fresh(0)
             profile = profiled(playbook, env, scratch)
@@ -123,6 +134,8 @@ def main(argv=None):
     print(f"one ping task: median {floor:.2f} s of {args.repeat} runs ({', '.join(f'{t:.2f}' for t in runs['ping'])})")
     print(f"ratio: {role / floor:.2f}x (goal 1.5x)")
     if args.profile:
+        two = statistics.median(runs["two_pings"])
+        print(f"two ping tasks: median {two:.2f} s ({two / floor:.2f}x one ping task)")
         print_profile(profile)
     if args.json:
         with open(args.json, "w", encoding="utf-8") as handle:

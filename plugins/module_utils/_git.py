@@ -66,8 +66,10 @@ class Checkout:
         lines = out.splitlines()
         if rc != 0 or len(lines) < 4:
             said = (err.strip() or out.strip()).split("\n")[0]
-            if not os.path.isdir(self.path):
+            if not os.path.exists(self.path):
                 reason, what = "missing", "does not exist"
+            elif not os.path.isdir(self.path):
+                reason, what = "not_a_directory", "is not a directory"
             elif "not a git repository" in said:
                 reason, what = "not_a_checkout", "is not a git checkout"
             elif "unknown revision" in said:

@@ -118,7 +118,7 @@ remote_url:
   sample: https://git.example.com/jj/pink-logo.git
 reason:
   description:
-    - On failure, what is wrong, V(missing) (O(path) does not exist), V(not_a_checkout), V(no_commits),
+    - On failure, what is wrong, V(missing) (O(path) does not exist), V(not_a_directory), V(not_a_checkout), V(no_commits),
       V(unreadable) (any other git error), V(since_missing) (with O(require_since)), V(bad_since) or V(bad_count).
   returned: failure
   type: str

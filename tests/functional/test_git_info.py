@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from roles_support import git, make_repo
+from roles_support import git, make_repo, playbook
 
 PASSWORD = "s3cret-git-token"
 
@@ -110,3 +110,30 @@ def test_a_ref_that_looks_like_an_option_is_refused(run_module, repo):
     assert result["msg"] == "since: must be a commit or a ref, not '--output=/tmp/x' (it would be read as an option)"
     count = run_module("git_info", {"path": str(repo), "commit_count": 0})
     assert count["failed"] and count["msg"] == "commit_count: must be 1 or more, not 0"
+
+
+ROLE_PLAY = """- hosts: localhost
+  connection: local
+  gather_facts: false
+  vars:
+    ansible_python_interpreter: "{{ ansible_playbook_python }}"
+  roles:
+    - role: jiraops.integration.git_facts
+      git_facts_since: "--output=/tmp/x"
+"""
+
+
+@pytest.mark.slow
+def test_the_role_says_what_to_set_when_git_info_refuses(repo, tmp_path):
+    """git_facts keeps its own messages, naming its variables, for what git_info refuses."""
+    play = tmp_path / "play.yml"
+    play.write_text(ROLE_PLAY)
+    proc = playbook(str(play), {"JIRA_GIT_REPO": str(repo)})
+    assert proc.returncode != 0
+    assert ('git_facts_since must be a commit or a ref, not "--output=/tmp/x" (it would be read as an option)'
+            in proc.stdout.replace('\\"', '"'))
+    play.write_text(ROLE_PLAY.replace('git_facts_since: "--output=/tmp/x"', 'git_facts_commit_count: ten'))
+    proc = playbook(str(play), {"JIRA_GIT_REPO": str(repo)})
+    assert proc.returncode != 0
+    assert 'git_facts_commit_count must be a number of commits, 1 or more, not "ten"' in proc.stdout.replace('\\"', '"')
+    assert "Traceback" not in proc.stdout + proc.stderr
