@@ -106,7 +106,7 @@ class Checkout:
 def read(checkout, since="", require_since=False, count=20, mask=None):
     """Everything the report roles read from a checkout; ``since`` missing is explained, or an error on request.
 
-    ``mask`` is called with each credential found in the origin URL before anything else can show it.
+    ``mask`` is called with the credential of the origin URL, if any, so that no output can show it.
     """
     if since and since.startswith("-"):
         raise GitError("since", f"must be a commit or a ref, not {since!r} (it would be read as an option)",
