@@ -7,7 +7,12 @@ with environment variables only, as a CI job runs it; the role's runs alternate 
 change in the machine's load affects both. The emulator's store is reset before each role run and the build is
 checked as stored afterwards.
 
-    python benchmarks/report_build/run.py [--repeat 5] [--json out.json]
+    python benchmarks/report_build/run.py [--repeat 5] [--json out.json] [--profile]
+
+``--profile`` also times a playbook of a ``ping`` and a ``stat`` task in each round (the floor of any playbook with
+two module tasks, as reading the checkout and sending the build are), and one more role run with the push_builds benchmark's
+``task_timer`` callback, printing each task's wall time and the time outside the tasks (Ansible's start:
+interpreter, imports, collection and playbook loading; and its exit).
 """
 from __future__ import annotations
 
@@ -36,6 +41,13 @@ PING = """- name: One ping task
     - name: Ping
       ansible.builtin.ping:
 """
+# Two different modules: Ansible assembles each module's AnsiballZ payload once per run (a second ping would reuse
+# the first's), as report_build's git_info and build_info each need their own.
+TWO_MODULES = PING + """
+    - name: Stat
+      ansible.builtin.stat:
+        path: /
+"""
 
 
 def git(repo, *args):
@@ -61,25 +73,47 @@ def timed(argv, env):
     return elapsed
 
 
+def profiled(playbook, env, scratch):
+    """One role run with the task timer: (seconds before the first task, {task: seconds}, whole run)."""
+    timings = os.path.join(scratch, "timings.json")
+    callbacks = os.path.join(HERE, "..", "push_builds", "callback_plugins")
+    env = dict(env, BUILD_NUMBER="999", BENCH_TIMINGS=timings, ANSIBLE_CALLBACK_PLUGINS=callbacks,
+               ANSIBLE_CALLBACKS_ENABLED="task_timer")
+    elapsed = timed([playbook, "jiraops.integration.report_build"], env)
+    with open(timings, encoding="utf-8") as handle:
+        tasks = json.load(handle)
+    return elapsed - sum(tasks.values()), tasks, elapsed
+
+
+def print_profile(profile):
+    before, tasks, elapsed = profile
+    print(f"profiled run: {elapsed:.2f} s; outside the tasks (start and exit): {before:.2f} s")
+    for name, seconds in tasks.items():
+        print(f"  {seconds:6.2f} s  {name}")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--repeat", type=int, default=5, help="runs of each playbook (the median is reported)")
     parser.add_argument("--json", help="also write the runs to this file")
+    parser.add_argument("--profile", action="store_true", help="also time each task of one more role run")
     args = parser.parse_args(argv)
 
     scratch = tempfile.mkdtemp(prefix="jiraops-bench-role-")
     repo = os.path.join(scratch, "pink-logo")
     make_repo(repo)
     ping = os.path.join(scratch, "ping.yml")
-    with open(ping, "w", encoding="utf-8") as handle:
-        handle.write(PING)
+    two_modules = os.path.join(scratch, "two_modules.yml")
+    for path, text in ((ping, PING), (two_modules, TWO_MODULES)):
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(text)
     playbook = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
     emulator = push_builds.Emulator(scratch)
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR")}
     env.update(ANSIBLE_COLLECTIONS_PATH=push_builds.collections_root(scratch), ANSIBLE_NOCOLOR="1",
                PWD=repo, JIRA_API_URL=emulator.url, JIRA_URL=emulator.url, JIRA_TOKEN=push_builds.TOKEN,
                JIRA_GIT_REPO=repo, JOB_NAME="pink-logo", BUILD_URL="https://ci.example.com/job/pink-logo/")
-    runs = {"report_build": [], "ping": []}
+    runs = {"report_build": [], "ping": [], "two_modules": []}
     try:
         for number in range(args.repeat + 1):       # the first round warms the caches and is not counted
             emulator.fresh(0)
@@ -87,15 +121,25 @@ def main(argv=None):
             if emulator.stored() != 1:
                 raise SystemExit("report_build did not store the build")
             floor = timed([playbook, ping], env)
+            two = timed([playbook, two_modules], env) if args.profile else None
             if number:
                 runs["report_build"].append(role)
                 runs["ping"].append(floor)
+                if two is not None:
+                    runs["two_modules"].append(two)
+        if args.profile:
+            emulator.fresh(0)
+            profile = profiled(playbook, env, scratch)
     finally:
         emulator.stop()
     role, floor = statistics.median(runs["report_build"]), statistics.median(runs["ping"])
     print(f"report_build: median {role:.2f} s of {args.repeat} runs ({', '.join(f'{t:.2f}' for t in runs['report_build'])})")
     print(f"one ping task: median {floor:.2f} s of {args.repeat} runs ({', '.join(f'{t:.2f}' for t in runs['ping'])})")
     print(f"ratio: {role / floor:.2f}x (goal 1.5x)")
+    if args.profile:
+        two = statistics.median(runs["two_modules"])
+        print(f"ping and stat tasks: median {two:.2f} s ({two / floor:.2f}x one ping task)")
+        print_profile(profile)
     if args.json:
         with open(args.json, "w", encoding="utf-8") as handle:
             json.dump({"runs": runs, "median": {"report_build": role, "ping": floor}, "ratio": role / floor}, handle)

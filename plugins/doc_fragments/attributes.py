@@ -13,3 +13,17 @@ attributes:
     membership:
       - jiraops.integration.jira
 """
+
+    # Check and diff mode of modules that only read (git_info); use as jiraops.integration.attributes.read_only.
+    READ_ONLY = r"""
+options: {}
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+    details:
+      - The module only reads; it runs the same in check mode.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: none
+"""
