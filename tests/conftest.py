@@ -11,7 +11,7 @@ import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
-sys.path.insert(0, HERE)  # vault_support
+sys.path.insert(0, HERE)  # vault_support, clock_support
 sys.path.insert(0, os.path.join(HERE, "reliability"))
 
 
@@ -55,6 +55,18 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_sep("=", "reliability figures")
         terminalreporter.write_line(reliability_support.REPORT.markdown())
         terminalreporter.write_line(f"(written to {path})")
+
+
+@pytest.fixture
+def fake_clock(monkeypatch):
+    """A test clock (clock_support.FakeClock) that every client built in this test waits on, also those a module's
+    main() builds in-process: nothing sleeps, and the test can assert what was waited."""
+    from clock_support import FakeClock  # pylint: disable=import-outside-toplevel
+    from ansible_collections.jiraops.integration.plugins.module_utils import _clock  # pylint: disable=import-outside-toplevel
+
+    clock = FakeClock()
+    monkeypatch.setattr(_clock, "SYSTEM", clock)
+    return clock
 
 
 @pytest.fixture(scope="session")
