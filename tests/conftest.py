@@ -41,6 +41,18 @@ import reliability_support  # noqa: E402  pylint: disable=wrong-import-position
 from jira_emulator.testing import Emulator, emulator, emulator_server  # noqa: E402,F401
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """A pytest-xdist worker under --dist loadgroup whose xdist_group marks did not group (pytest-xdist#1386 on
+    pytest 9.2) would run every grouped module fixture (the demo, a playbook run) once per worker: stop instead."""
+    if not getattr(config.option, "loadgroup", False):
+        return
+    lost = [item.nodeid for item in items if item.get_closest_marker("xdist_group") and "@" not in item.nodeid]
+    if lost:
+        raise pytest.UsageError(f"pytest-xdist did not group {len(lost)} xdist_group tests (e.g. {lost[0]}) with "
+                                f"pytest {pytest.__version__}: install requirements-dev.txt (pytest < 9.2)")
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node, error):  # pylint: disable=unused-argument
     """pytest-xdist: a finished worker's reliability rows join the controller's report."""
