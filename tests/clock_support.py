@@ -48,3 +48,9 @@ class FakeClock(_clock.Clock):
         """Let time pass without anyone having slept (a token ages on the shelf)."""
         with self._lock:
             self.waited += seconds
+
+
+def install(clock, monkeypatch):
+    """Make ``clock`` the collection's default clock for one test (what ``JiraClient`` takes without ``clock=``)."""
+    monkeypatch.setattr(_clock, "SYSTEM", clock)
+    return clock

@@ -73,11 +73,11 @@ def pytest_terminal_summary(terminalreporter):
 def fake_clock(monkeypatch):
     """A test clock (clock_support.FakeClock) that every client built in this test waits on, also those a module's
     main() builds in-process: nothing sleeps, and the test can assert what was waited."""
-    from clock_support import FakeClock  # pylint: disable=import-outside-toplevel
-    from ansible_collections.jiraops.integration.plugins.module_utils import _clock  # pylint: disable=import-outside-toplevel
+    # pylint: disable-next=import-outside-toplevel
+    from clock_support import FakeClock, install
 
     clock = FakeClock()
-    monkeypatch.setattr(_clock, "SYSTEM", clock)
+    install(clock, monkeypatch)
     return clock
 
 
