@@ -41,16 +41,32 @@ import reliability_support  # noqa: E402  pylint: disable=wrong-import-position
 from jira_emulator.testing import Emulator, emulator, emulator_server  # noqa: E402,F401
 
 
+LOADGROUP_BROKEN = "pytest-xdist's --dist loadgroup does not group xdist_group tests on pytest 9.2 (pytest-xdist#1386)"
+
+
+def _release(name):
+    """(major, minor) of an installed distribution."""
+    from importlib.metadata import version  # pylint: disable=import-outside-toplevel
+    return tuple(int(part) for part in version(name).split(".")[:2] if part.isdigit())
+
+
+def pytest_configure(config):
+    """Grouped module fixtures (the demo, a playbook run) would run once per worker where loadgroup cannot group:
+    stop at once, saying why, instead of taking twice the time."""
+    if (getattr(config.option, "dist", "no") == "loadgroup" and getattr(config.option, "numprocesses", None)
+            and not hasattr(config, "workerinput")):
+        if _release("pytest") >= (9, 2) and _release("pytest-xdist") <= (3, 8):
+            raise pytest.UsageError(f"{LOADGROUP_BROKEN}: install requirements-dev.txt (pytest < 9.2)")
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config, items):
-    """A pytest-xdist worker under --dist loadgroup whose xdist_group marks did not group (pytest-xdist#1386 on
-    pytest 9.2) would run every grouped module fixture (the demo, a playbook run) once per worker: stop instead."""
+    """The same on a worker, for releases the check above does not know: xdist_group marks that did not group."""
     if not getattr(config.option, "loadgroup", False):
         return
     lost = [item.nodeid for item in items if item.get_closest_marker("xdist_group") and "@" not in item.nodeid]
     if lost:
-        raise pytest.UsageError(f"pytest-xdist did not group {len(lost)} xdist_group tests (e.g. {lost[0]}) with "
-                                f"pytest {pytest.__version__}: install requirements-dev.txt (pytest < 9.2)")
+        raise pytest.UsageError(f"{LOADGROUP_BROKEN}: {len(lost)} tests lost their group, e.g. {lost[0]}")
 
 
 @pytest.hookimpl(optionalhook=True)
