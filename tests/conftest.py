@@ -11,7 +11,7 @@ import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
-sys.path.insert(0, HERE)  # vault_support
+sys.path.insert(0, HERE)  # vault_support, clock_support
 sys.path.insert(0, os.path.join(HERE, "reliability"))
 
 
@@ -41,6 +41,34 @@ import reliability_support  # noqa: E402  pylint: disable=wrong-import-position
 from jira_emulator.testing import Emulator, emulator, emulator_server  # noqa: E402,F401
 
 
+LOADGROUP_BROKEN = "pytest-xdist's --dist loadgroup does not group xdist_group tests on pytest 9.2 (pytest-xdist#1386)"
+
+
+def _release(name):
+    """(major, minor) of an installed distribution."""
+    from importlib.metadata import version  # pylint: disable=import-outside-toplevel
+    return tuple(int(part) for part in version(name).split(".")[:2] if part.isdigit())
+
+
+def pytest_configure(config):
+    """Grouped module fixtures (the demo, a playbook run) would run once per worker where loadgroup cannot group:
+    stop at once, saying why, instead of taking twice the time."""
+    if (getattr(config.option, "dist", "no") == "loadgroup" and getattr(config.option, "numprocesses", None)
+            and not hasattr(config, "workerinput")):
+        if _release("pytest") >= (9, 2) and _release("pytest-xdist") <= (3, 8):
+            raise pytest.UsageError(f"{LOADGROUP_BROKEN}: install requirements-dev.txt (pytest < 9.2)")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """The same on a worker, for releases the check above does not know: xdist_group marks that did not group."""
+    if not getattr(config.option, "loadgroup", False):
+        return
+    lost = [item.nodeid for item in items if item.get_closest_marker("xdist_group") and "@" not in item.nodeid]
+    if lost:
+        raise pytest.UsageError(f"{LOADGROUP_BROKEN}: {len(lost)} tests lost their group, e.g. {lost[0]}")
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node, error):  # pylint: disable=unused-argument
     """pytest-xdist: a finished worker's reliability rows join the controller's report."""
@@ -55,6 +83,18 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_sep("=", "reliability figures")
         terminalreporter.write_line(reliability_support.REPORT.markdown())
         terminalreporter.write_line(f"(written to {path})")
+
+
+@pytest.fixture
+def fake_clock(monkeypatch):
+    """A test clock (clock_support.FakeClock) that every client built in this test waits on, also those a module's
+    main() builds in-process: nothing sleeps, and the test can assert what was waited."""
+    # pylint: disable-next=import-outside-toplevel
+    from clock_support import FakeClock, install
+
+    clock = FakeClock()
+    install(clock, monkeypatch)
+    return clock
 
 
 @pytest.fixture(scope="session")

@@ -15,6 +15,7 @@ import secrets
 import time
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
+from ansible_collections.jiraops.integration.plugins.module_utils import _clock
 from ansible_collections.jiraops.integration.plugins.module_utils._errors import JiraError, OptionError
 from ansible_collections.jiraops.integration.plugins.module_utils._token_store import fingerprint, store_key
 
@@ -168,6 +169,11 @@ class Token:
         }
 
 
+def _clock_of(client):
+    """The clock a client waits and tells time by (a test's, or the system's for clients built without one)."""
+    return getattr(client, "clock", None) or _clock.SYSTEM
+
+
 class TokenEndpoint:
     """Token requests for one client at one provider, with errors that say what to do."""
 
@@ -201,7 +207,7 @@ class TokenEndpoint:
         url = self.url(grant_type)
         self.client.debug(f"OAuth 2.0 {grant_type} token request for client {self.client_id}")
         self.requests_made += 1
-        now = time.time()
+        now = _clock_of(self.client).time()
         try:
             if self.provider == "cloud":
                 resp = self.client.request("POST", url, json=body, authenticate=False)
@@ -269,8 +275,11 @@ class TokenSource:
     refreshed with the chain's current refresh token, which rotates).
     """
 
-    def __init__(self, endpoint, kind, store=None, min_ttl=60, refresh_token=None, scopes=None, warn=None):
+    def __init__(self, endpoint, kind, store=None, min_ttl=60, refresh_token=None, scopes=None, warn=None,
+                 clock=None):
         self.endpoint = endpoint
+        # Token lifetimes are judged on the client's clock, so a test can let a token age without waiting.
+        self.clock = clock or _clock_of(endpoint.client)
         self.kind = kind
         self.store = store
         self.min_ttl = max(0, min_ttl or 0)
@@ -311,7 +320,7 @@ class TokenSource:
         if self.store is None:
             return None
         entry = self.store.get(self.key)
-        if self._good(entry, time.time()):
+        if self._good(entry, self.clock.time()):
             token = Token.from_entry(entry)
             self._redact(token)
             return token
@@ -324,7 +333,7 @@ class TokenSource:
     # -- obtaining -------------------------------------------------------------------------------------------
     def get(self, reject=None):
         """(Token, obtained) — ``reject`` is an access token the server refused (401): never hand it out again."""
-        now = time.time()
+        now = self.clock.time()
         if self.store is None:
             return self._obtain(None), True
         if reject is None:
@@ -336,7 +345,7 @@ class TokenSource:
             entry = tx.get(self.key)
             if self._usable(entry, reject):
                 token = Token.from_entry(entry)
-                now = time.time()
+                now = self.clock.time()
                 if token.remaining(now) > self.min_ttl:
                     self._redact(token)
                     return token, False
@@ -365,9 +374,10 @@ class TokenSource:
             if entry and self._belongs(entry):
                 token.granted_at = entry.get("granted_at")
             self._used_refresh_token = refresh_token
-        if token.expires_at is not None and token.remaining() <= self.min_ttl:
+        left = token.remaining(self.clock.time())
+        if token.expires_at is not None and left <= self.min_ttl:
             self.warn(f"min_ttl ({self.min_ttl}s) is not shorter than the token lifetime "
-                      f"({int(token.remaining())}s): every use will request a new token")
+                      f"({int(left)}s): every use will request a new token")
         return token
 
     def _refresh_token_for(self, entry):

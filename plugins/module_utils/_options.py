@@ -169,8 +169,11 @@ def insecure_warnings(params, client):
     return out
 
 
-def build_client(params, log=None, **overrides):
-    """A JiraClient from validated option values; raises OptionError naming the bad option."""
+def build_client(params, log=None, clock=None, **overrides):
+    """A JiraClient from validated option values; raises OptionError naming the bad option.
+
+    ``clock`` (a ``_clock.Clock``) is for Python callers only, never an option: tests hand in one that does not sleep.
+    """
     check_limits(params)
     timeout = params.get("timeout")
     check_ca_path(params.get("ca_path"))
@@ -190,6 +193,7 @@ def build_client(params, log=None, **overrides):
         retry_budget=params.get("retry_budget", 120),
         redactor=redactor,
         log=log,
+        clock=clock,
         max_response_size=params.get("max_response_size") or overrides.pop("default_max_response_size", None)
         or DEFAULT_MAX_RESPONSE_SIZE,
     )

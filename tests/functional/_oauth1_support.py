@@ -72,3 +72,13 @@ def control(url, path):
     resp = requests.get(f"{url}/_emulator{path}", timeout=10)
     resp.raise_for_status()
     return resp.json()
+
+
+def age_token(emulator, kind, token, seconds):
+    """Move a token's creation and expiry ``seconds`` into the past in the emulator's store, as if that much time
+    had passed (the emulator then judges it on its own clock, as Jira would): no test waits for a lifetime."""
+    with emulator.state.lock:
+        record = emulator.state.features["oauth1"][kind][token]
+        record["created"] -= seconds
+        record["expires_at"] -= seconds
+        return record["expires_at"] - record["created"]

@@ -11,7 +11,8 @@ import pytest
 
 import ansible_collections.jiraops.integration as collection
 
-pytestmark = pytest.mark.slow
+# One worker reads the module's one playbook run (``played``); spread over pytest-xdist workers, each ran it.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("devops_playbook")]
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 COLLECTIONS_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(list(collection.__path__)[0])))

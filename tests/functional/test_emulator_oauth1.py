@@ -13,7 +13,7 @@ import requests
 from oauthlib.oauth1 import SIGNATURE_HMAC, SIGNATURE_RSA
 from requests_oauthlib import OAuth1, OAuth1Session
 
-from _oauth1_support import ADMIN, XSRF, approve, control, create_link, independent_dance, keypair
+from _oauth1_support import ADMIN, XSRF, age_token, approve, control, create_link, independent_dance, keypair
 
 REQUEST_TOKEN = "/plugins/servlet/oauth/request-token"
 ACCESS_TOKEN = "/plugins/servlet/oauth/access-token"
@@ -164,7 +164,7 @@ def test_request_tokens_expire(emulator):
     create_link(emulator.url)
     emulator.configure(oauth1_request_token_ttl=1)
     token = _request_token(emulator.url)
-    time.sleep(1.1)
+    assert age_token(emulator, "request_tokens", token, 1.1) == 1, "the configured lifetime is the token's"
     resp = requests.post(f"{emulator.url}/_emulator/oauth1/approve", json={"oauth_token": token}, timeout=10)
     assert resp.status_code == 409 and "expired" in resp.json()["error"]
     emulator.state.features["oauth1"]["request_tokens"][token].update(status="approved", verifier="abc123")
@@ -185,7 +185,7 @@ def test_access_tokens_expire(emulator):
     emulator.configure(oauth1_access_token_ttl=1)
     access = independent_dance(emulator.url)
     assert int(access["oauth_expires_in"]) == 1
-    time.sleep(1.1)
+    assert age_token(emulator, "access_tokens", access["oauth_token"], 1.1) == 1
     resp = requests.get(f"{emulator.url}/rest/api/2/myself", auth=signed(access), timeout=10)
     assert resp.status_code == 401 and problem(resp) == "token_expired"
 

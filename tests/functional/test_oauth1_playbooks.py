@@ -90,7 +90,8 @@ def role_vars(key_dir, **extra):
     return ["-e", json.dumps(values)]
 
 
-def test_non_interactive_two_runs_then_idempotent_then_check_mode(emulator, tmp_path):
+def test_non_interactive_two_runs_then_idempotent_then_check_mode_then_a_new_key(emulator, tmp_path):
+    """The role's whole life in one sequence of runs (each ansible-playbook process costs seconds)."""
     key_dir = tmp_path / "keys"
     # Run 1: no verifier, not interactive -> everything up to the request token, then instructions.
     _rc, output = run_playbook(emulator, "applink_oauth1.yml", *role_vars(key_dir), env=role_env(tmp_path))
@@ -126,17 +127,8 @@ def test_non_interactive_two_runs_then_idempotent_then_check_mode(emulator, tmp_
     assert control(emulator.url, "/applinks") == before
     assert [r for r in emulator.requests() if r["method"] in MUTATING] == []
 
-
-def test_new_public_key_updates_the_consumer_with_a_diff_and_keeps_the_token(emulator, tmp_path):
-    key_dir = tmp_path / "keys"
-    run_playbook(emulator, "applink_oauth1.yml", *role_vars(key_dir), env=role_env(tmp_path))
-    [pending] = control(emulator.url, "/oauth1/tokens")["request_tokens"]
-    verifier = approve(emulator.url, pending["token"])["verifier"]
-    run_playbook(emulator, "applink_oauth1.yml", *role_vars(key_dir, applink_oauth1_verifier=verifier),
-                 env=role_env(tmp_path))
-    old_key = control(emulator.url, "/applinks")["applinks"][0]["consumer"]["publicKey"]
-
-    # Rotate: a new key pair on disk (force), the role puts its public key on the consumer.
+    # Rotate: a new key pair on disk (force), the role puts its public key on the consumer with a diff.
+    old_key = before["applinks"][0]["consumer"]["publicKey"]
     os.remove(key_dir / "jira_privatekey.pem")
     _rc, output = run_playbook(emulator, "applink_oauth1.yml", "--diff", *role_vars(key_dir), env=role_env(tmp_path))
     assert task_status(output, LINK_TASK) == ["changed"]
@@ -145,7 +137,7 @@ def test_new_public_key_updates_the_consumer_with_a_diff_and_keeps_the_token(emu
     new_key = control(emulator.url, "/applinks")["applinks"][0]["consumer"]["publicKey"]
     assert new_key != old_key
     # The stored access token still works, now signed with the new private key.
-    assert "signed GET /rest/api/2/myself: HTTP 200 as Alice Developer (alice)" in output
+    assert "signed GET /rest/api/2/myself: HTTP 200 as Bob Approver (bob)" in output
     assert len(control(emulator.url, "/oauth1/tokens")["access_tokens"]) == 1
 
 

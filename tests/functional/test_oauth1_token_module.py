@@ -4,13 +4,12 @@ from __future__ import annotations
 import json
 import os
 import stat
-import time
 
 import pytest
 from cryptography.exceptions import UnsupportedAlgorithm, _Reasons
 from jwt.algorithms import RSAAlgorithm
 
-from _oauth1_support import approve, control, create_link, keypair
+from _oauth1_support import age_token, approve, control, create_link, keypair
 
 
 @pytest.fixture
@@ -108,7 +107,7 @@ def test_expired_request_token_says_to_start_again(emulator, run_module, key_pat
     emulator.configure(oauth1_request_token_ttl=1)
     first = run_module("oauth1_token", args(emulator, key_path))
     verifier = approve(emulator.url, first["request_token"])["verifier"]
-    time.sleep(1.1)
+    assert age_token(emulator, "request_tokens", first["request_token"], 1.1) == 1
     res = run_module("oauth1_token", args(emulator, key_path, request_token=first["request_token"], verifier=verifier))
     assert res.failed and "token_expired" in res["msg"] and "10 minutes" in res["msg"]
 

@@ -32,15 +32,18 @@ def reset_epoch(entry):
     return when.timestamp()
 
 
-def test_reset_without_retry_after_is_waited_for_then_the_call_succeeds(emulator, run_module):
+def test_reset_without_retry_after_is_waited_for_then_the_call_succeeds(emulator, run_module, fake_clock):
     emulator.fault(MYSELF, status=429, reset_in=1, times=1, headers={"RateLimit-Reason": "jira-burst-based"})
     res = run_module("api", args(emulator, path=MYSELF))
     assert not res.failed, res["msg"]
     assert res["status"] == 200 and res["json"]["name"] == "alice" and res["retries"] == 1
     first, second = emulator.requests(MYSELF)
     assert first["status"] == 429 and "Retry-After" not in first["fault_headers"]
-    # Backoff alone would retry within half a second; the reset is the floor.
-    assert second["time"] >= reset_epoch(first), "the retry went out before X-RateLimit-Reset"
+    # Backoff alone would retry within half a second; the reset is the floor (waited on the test clock, whose wall
+    # time started at the real time).
+    assert len(fake_clock.sleeps) == 1 and fake_clock.time() >= reset_epoch(first), \
+        "the retry went out before X-RateLimit-Reset"
+    assert second["time"] > first["time"]
 
 
 def test_quota_an_hour_away_fails_at_once_with_reset_time_and_reason(emulator, run_module):

@@ -4,9 +4,10 @@ For each FaultTarget (cases_*.py) x each Fault below: retries made, time spent, 
 module reported as done is stored exactly once and nothing is stored twice (the emulator's state is compared with
 what was sent).
 
-The module runs in-process, so the retry policy's waits (Retry-After, X-RateLimit-Reset, backoff) are taken on a
-virtual clock: the wait is counted as time spent, the budget is spent on it, but nobody sleeps. The targets of
-REAL_WAITS wait in real time, so that the real sleep is proven once per kind of call (a read and a write).
+The module runs in-process, so every wait the client takes (Retry-After, X-RateLimit-Reset, backoff, a pause
+another thread asked for) is taken on the test clock (``fake_clock``): the wait is counted as time spent, the budget
+is spent on it, but nobody sleeps. That the real clock really sleeps is test_client's
+``test_retry_after_is_honoured_over_real_http`` (and the playbook targets', which cannot have a test clock).
 """
 from __future__ import annotations
 
@@ -19,7 +20,6 @@ from dataclasses import dataclass, field
 import pytest
 import yaml
 
-import virtual_waits
 from reliability_support import REPO, REPORT, Ctx, has_traceback, load_cases, missing_requirements
 
 
@@ -47,7 +47,7 @@ FAULTS = [
     Fault("500 once", {"status": 500, "times": 1}, ("fail",), match="returned HTTP 500"),
     Fault("502 once", {"status": 502, "times": 1}, ("ok",), min_retries=1),
     Fault("503 twice", {"status": 503, "times": 2}, ("ok",), min_retries=2),
-    Fault("slow reply past the timeout", {"kind": "delay", "delay": 1.2, "times": 1}, (None,),
+    Fault("slow reply past the timeout", {"kind": "delay", "delay": 0.7, "times": 1}, (None,),
           args={"timeout": 0.4}, match="timed out", write_ok=False, write_match=UNSURE),
     Fault("dropped connection", {"kind": "drop", "times": 1}, (None,), match="connection failed", write_ok=False,
           write_match=UNSURE),
@@ -66,16 +66,6 @@ FAULTS = [
 
 TARGETS = load_cases("FAULT_TARGETS")
 CASES = [(t, f) for t in TARGETS for f in FAULTS]
-REAL_WAITS = {"api GET /myself", "api POST comment"}
-
-
-@pytest.fixture
-def waits(request, monkeypatch):
-    """The virtual clock for this test's target, or None when its waits are real (REAL_WAITS)."""
-    target = request.node.callspec.params["target"]
-    if target.name in REAL_WAITS:
-        return None
-    return virtual_waits.install(monkeypatch)
 
 
 def _settle(emulator, path, timeout=5.0):
@@ -114,7 +104,7 @@ def test_every_jira_module_has_a_fault_target():
 
 
 @pytest.mark.parametrize("target, fault", CASES, ids=[f"{t.name}: {f.id}" for t, f in CASES])
-def test_fault(target, fault, emulator, tmp_path, waits):
+def test_fault(target, fault, emulator, tmp_path, fake_clock):
     reason = missing_requirements(target.module, target.requires)
     if reason:
         pytest.fail(reason)
@@ -135,7 +125,7 @@ def test_fault(target, fault, emulator, tmp_path, waits):
     emulator.fault(target.path, method=target.method, **fault.spec)
     start = time.monotonic()
     outcomes = target.send(ctx, items, dict(fault.args))
-    elapsed = time.monotonic() - start + (waits.waited if waits else 0.0)
+    elapsed = time.monotonic() - start + fake_clock.waited
     _settle(emulator, target.path)
     attempts = len([r for r in emulator.requests(method=target.method) if fnmatch.fnmatchcase(r["path"], target.path)])
     retries = _retries(target, outcomes, attempts)
@@ -148,7 +138,7 @@ def test_fault(target, fault, emulator, tmp_path, waits):
         lost = sum(1 for g, s in zip(got, stored) if g == "ok" and s == 0)
         duplicated = sum(1 for s in stored if s > 1)
     REPORT.add("faults", target=target.name, fault=fault.id, outcome="/".join(got), attempts=attempts,
-               retries=retries, elapsed=elapsed, clock="real" if waits is None else "virtual", sent=len(items),
+               retries=retries, elapsed=elapsed, clock="virtual", sent=len(items),
                stored="n/a" if stored is None else sum(stored),
                lost=lost, duplicated=duplicated)
 

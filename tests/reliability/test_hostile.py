@@ -18,6 +18,9 @@ import capture_server as cap
 from reliability_support import REPORT, has_traceback, names_option, run_module
 
 # Built once, before any timed run: compressing 200 MiB takes a while on a busy machine.
+# Retry backoff between attempts is taken on the test clock (the timeouts stay real: they are what is tested).
+pytestmark = pytest.mark.usefixtures("fake_clock")
+
 BOMB = cap.gzip_bomb(200)
 
 ALICE = {"username": "alice", "password": "alice-password"}
@@ -203,15 +206,15 @@ def _measured(module, args, env=None):
 
 @pytest.mark.parametrize("method,part", [("GET", "body"), ("POST", "body"), ("GET", "headers")])
 def test_a_dripping_reply_is_bounded_by_timeout(method, part):
-    """One byte every 2 s, timeout 3: about 3 s, not one timeout per byte."""
-    steps = (lambda request: cap.drip(40, 2.0)) if part == "body" else (lambda request: cap.drip_headers(2.0))
+    """One byte every 0.6 s, timeout 1: about 1 s, not one timeout per byte (a whole reply would take 24 s)."""
+    steps = (lambda request: cap.drip(40, 0.6)) if part == "body" else (lambda request: cap.drip_headers(0.6))
     with cap.CaptureServer(steps) as server:
         outcome, elapsed, _peak = _measured("api", _site(server.url, path="/rest/api/2/myself", method=method,
-                                                         timeout=3, max_retries=0, **ALICE))
+                                                         timeout=1, max_retries=0, **ALICE))
     assert not has_traceback(outcome) and outcome.failed, outcome.result
-    assert "timed out" in outcome.msg and "timeout=3" in outcome.msg, outcome.msg
-    assert elapsed < 4.5, f"took {elapsed:.1f}s"
-    REPORT.add("hostile", case=f"reply {part} dripping 1 byte / 2 s, timeout 3 ({method})",
+    assert "timed out" in outcome.msg and "timeout=1" in outcome.msg, outcome.msg
+    assert elapsed < 2.0, f"took {elapsed:.1f}s"
+    REPORT.add("hostile", case=f"reply {part} dripping 1 byte / 0.6 s, timeout 1 ({method})",
                figure=f"failed in {elapsed:.1f}s")
 
 

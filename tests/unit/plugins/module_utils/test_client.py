@@ -6,7 +6,7 @@ import threading
 import time
 
 import pytest
-import virtual_waits
+from clock_support import FakeClock
 
 from ansible_collections.jiraops.integration.plugins.module_utils._auth import AuthMethod, BasicAuth
 from ansible_collections.jiraops.integration.plugins.module_utils._client import JiraClient
@@ -16,12 +16,12 @@ from ansible_collections.jiraops.integration.plugins.module_utils._options impor
 ALICE = {"username": "alice", "password": "alice-password"}
 
 
-def client(emulator, **kw):
+def client(emulator, clock=None, **kw):
     params = {"url": emulator.url, "api_url": emulator.url, "auth_url": emulator.url, "auth_method": "auto",
               "timeout": 5, "validate_certs": True, "max_retries": 5, "retry_budget": 30}
     params.update(ALICE)
     params.update(kw)
-    return build_client(params)
+    return build_client(params, clock=clock)
 
 
 def test_basic_auth_round_trip(emulator):
@@ -36,48 +36,63 @@ def test_bearer_pat(emulator):
 
 
 def test_retry_after_is_honoured_over_real_http(emulator):
-    emulator.fault("/rest/api/2/myself", status=429, retry_after=1, times=2)
+    """The one client test on the real clock: the system clock really sleeps out Retry-After."""
+    emulator.fault("/rest/api/2/myself", status=429, retry_after=1, times=1)
     started = time.monotonic()
     resp = client(emulator).get("/rest/api/2/myself")
     elapsed = time.monotonic() - started
+    assert resp.status == 200 and resp.retries == 1
+    assert elapsed >= 1.0, "a Retry-After: 1 reply must make the client wait at least 1 s"
+    refused, answered = emulator.requests("/rest/api/2/myself")
+    assert answered["time"] - refused["time"] >= 0.95
+
+
+def test_every_retry_after_is_waited_on_the_clock(emulator):
+    emulator.fault("/rest/api/2/myself", status=429, retry_after=1, times=2)
+    clock = FakeClock()
+    started = time.monotonic()
+    resp = client(emulator, clock=clock).get("/rest/api/2/myself")
     assert resp.status == 200 and resp.retries == 2
-    assert elapsed >= 2.0, "two Retry-After: 1 replies must make the client wait at least 2 s"
+    assert len(clock.sleeps) == 2 and min(clock.sleeps) >= 1.0, \
+        f"two Retry-After: 1 replies must make the client wait at least 1 s twice: {clock.sleeps}"
+    assert time.monotonic() - started < 1.0, "the test clock's waits take no real time"
     assert len(emulator.requests("/rest/api/2/myself")) == 3
 
 
-def test_5xx_and_dropped_connections_are_retried(emulator, monkeypatch):
-    virtual_waits.install(monkeypatch)  # the backoff is test_retry's; here: which replies are retried
+def test_5xx_and_dropped_connections_are_retried(emulator):
+    clock = FakeClock()  # the backoff is test_retry's; here: which replies are retried
     emulator.fault("/rest/api/2/myself", status=503, times=1)
     emulator.fault("/rest/api/2/myself", kind="drop", times=1, skip=1)
     emulator.fault("/rest/api/2/myself", status=502, times=1, skip=2)
-    resp = client(emulator).get("/rest/api/2/myself")
-    assert resp.status == 200 and resp.retries == 3
+    resp = client(emulator, clock=clock).get("/rest/api/2/myself")
+    assert resp.status == 200 and resp.retries == 3 and len(clock.sleeps) == 3
 
 
 def test_budget_gives_up_with_a_clear_error(emulator):
     emulator.fault("/rest/api/2/myself", status=429, retry_after=30, times=-1)
-    started = time.monotonic()
+    clock = FakeClock()
     with pytest.raises(JiraError) as err:
-        client(emulator, retry_budget=3).get("/rest/api/2/myself")
-    assert time.monotonic() - started < 2, "a wait that cannot fit the budget must not be started"
+        client(emulator, clock=clock, retry_budget=3).get("/rest/api/2/myself")
+    assert clock.sleeps == [], "a wait that cannot fit the budget must not be started"
     msg = str(err.value)
     assert "GET /rest/api/2/myself returned HTTP 429" in msg and "gave up" in msg and "retry_budget" in msg
 
 
-def test_max_retries_exhausted(emulator, monkeypatch):
-    virtual_waits.install(monkeypatch)
+def test_max_retries_exhausted(emulator):
     emulator.fault("/rest/api/2/myself", status=503, times=-1)
+    clock = FakeClock()
     with pytest.raises(JiraError) as err:
-        client(emulator, max_retries=2).get("/rest/api/2/myself")
-    assert err.value.status == 503 and err.value.retries == 2
+        client(emulator, clock=clock, max_retries=2).get("/rest/api/2/myself")
+    assert err.value.status == 503 and err.value.retries == 2 and len(clock.sleeps) == 2
     assert len(emulator.requests("/rest/api/2/myself")) == 3
 
 
 def test_timeout_is_retried_then_reported(emulator):
-    emulator.fault("/rest/api/2/myself", kind="delay", delay=1.5, times=-1)
+    emulator.fault("/rest/api/2/myself", kind="delay", delay=0.6, times=-1)
+    clock = FakeClock()
     with pytest.raises(JiraError) as err:
-        client(emulator, timeout=0.3, max_retries=1).get("/rest/api/2/myself")
-    assert "timed out" in str(err.value) and "2 attempt" in str(err.value)
+        client(emulator, clock=clock, timeout=0.2, max_retries=1).get("/rest/api/2/myself")
+    assert "timed out" in str(err.value) and "2 attempt" in str(err.value) and len(clock.sleeps) == 1
 
 
 def test_a_put_marked_not_idempotent_is_not_sent_again_after_a_dropped_reply(emulator):
@@ -225,34 +240,30 @@ def test_threads_refused_together_reauthenticate_once(emulator):
 
 def test_retry_after_on_one_thread_pauses_the_others(emulator):
     emulator.fault("/rest/api/2/myself", status=429, retry_after=1, times=1)
-    c = client(emulator)
+    clock = FakeClock()
+    c = client(emulator, clock=clock)
     c.get("/rest/api/2/myself")  # the 429 (its thread waits by its own retry policy)
-    started = time.monotonic()
     results = _together(3, lambda: c.get("/rest/api/2/issue/JJ-2").status)
-    assert results == [200] * 3 and time.monotonic() - started < 0.5, "the pause is over once the first thread waited"
-    # Another thread is held until Retry-After has passed.
+    assert results == [200] * 3 and len(clock.sleeps) == 1, "the pause is over once the first thread waited"
+    # Another thread is held until Retry-After has passed: it starts while the first thread waits it out.
     emulator.fault("/rest/api/2/myself", status=429, retry_after=1, times=1)
-    times = {}
+    second = []
 
-    def first():
-        c.get("/rest/api/2/myself")
-        times["first"] = time.monotonic()
+    def while_the_first_waits(seconds):  # pylint: disable=unused-argument
+        if not second:
+            second.append(threading.Thread(target=lambda: c.get("/rest/api/2/issue/JJ-2")))
+            second[0].start()
+            second[0].join(30)
 
-    def second():
-        time.sleep(0.3)  # starts while the first thread waits out Retry-After: 1
-        c.get("/rest/api/2/issue/JJ-2")
-        times["second"] = time.monotonic()
-
-    started = time.monotonic()
-    threads = [threading.Thread(target=first), threading.Thread(target=second)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    assert times["second"] - started >= 1.0, "the second thread must not send before Retry-After has passed"
+    clock = FakeClock(on_sleep=while_the_first_waits)
+    c.clock = clock
+    c.get("/rest/api/2/myself")
+    assert len(clock.sleeps) == 2 and min(clock.sleeps) >= 1.0, clock.sleeps
+    assert clock.sleepers[0] == second[0].ident != clock.sleepers[1], \
+        "the second thread must wait out the first one's Retry-After before it sends"
     issue = emulator.requests("/rest/api/2/issue/JJ-2")[-1]
     refused = [r for r in emulator.requests("/rest/api/2/myself") if r["status"] == 429][-1]
-    assert issue["time"] - refused["time"] >= 0.95
+    assert issue["time"] > refused["time"]
 
 
 def test_a_pause_longer_than_the_budget_fails_fast(emulator):

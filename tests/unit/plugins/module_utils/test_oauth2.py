@@ -1,4 +1,5 @@
-"""OAuth 2.0 pieces without a server: method selection, authorize URLs, PKCE, callback parsing, redaction."""
+"""OAuth 2.0 pieces: method selection, authorize URLs, PKCE, callback parsing, redaction (no server); token ageing
+on the client's clock (the emulator)."""
 from __future__ import annotations
 
 import base64
@@ -6,6 +7,8 @@ import hashlib
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+
+from clock_support import FakeClock
 
 from ansible_collections.jiraops.integration.plugins.module_utils._auth import select_auth
 from ansible_collections.jiraops.integration.plugins.module_utils._auth_oauth2 import (
@@ -120,3 +123,24 @@ def test_redactor_keeps_protocol_names_and_masks_credentials():
     assert r.text("Authorization: Bearer emu-at-xyz") == "Authorization: Bearer ********"
     assert r.text('Authorization: OAuth oauth_consumer_key="k", oauth_token="t"') == "Authorization: OAuth ********"
     assert r.text("CI reporting (OAuth credentials)") == "CI reporting (OAuth credentials)"
+
+
+def test_a_cached_token_is_renewed_once_it_has_aged_on_the_client_clock(emulator, tmp_path):
+    """Token lifetimes are judged on the client's clock: a test clock lets a token age an hour in no time."""
+    emulator.configure(oauth2_credentials_ttl=3600)
+    clock = FakeClock()
+    client = build_client(params(url=emulator.url, api_url=emulator.url, auth_url=emulator.url, timeout=5,
+                                 client_id="emu-2lo-client-0001", client_secret="emu-2lo-secret-0001-do-not-share",
+                                 token_cache=str(tmp_path / "tokens.json")), clock=clock)
+    source = client.auth.source(client)
+    first, obtained = source.get()
+    assert obtained and first.remaining(clock.time()) == pytest.approx(3600, abs=5)
+    clock.advance(3600 - 60 - 5)  # still more than min_ttl (60 s) left: the stored token is used
+    again, obtained = source.get()
+    assert not obtained and again.access_token == first.access_token
+    clock.advance(10)  # now less than min_ttl left
+    assert source.cached() is None
+    renewed, obtained = source.get()
+    assert obtained and renewed.access_token != first.access_token
+    assert renewed.remaining(clock.time()) == pytest.approx(3600, abs=5)
+    assert len(emulator.requests("/oauth/token")) == 2 and clock.sleeps == []

@@ -4,22 +4,10 @@ import datetime
 import email.utils
 
 import pytest
+from clock_support import FakeClock
 
 from ansible_collections.jiraops.integration.plugins.module_utils._retry import (
     RetryPolicy, parse_reset, parse_retry_after)
-
-
-class FakeClock:
-    def __init__(self):
-        self.now = 0.0
-        self.sleeps = []
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-    def __call__(self):
-        return self.now
 
 
 @pytest.mark.parametrize("value, expected", [("3", 3.0), (" 0 ", 0.0), ("1.5", 1.5), ("-4", 0.0)])
@@ -41,7 +29,7 @@ def test_retry_after_garbled_is_ignored(value):
 def make(max_retries=5, budget=100.0, rand=lambda: 1.0):
     clock = FakeClock()
     return RetryPolicy(max_retries=max_retries, budget=budget, base_delay=0.5, max_delay=8, sleep=clock.sleep,
-                       clock=clock, rand=rand), clock
+                       clock=clock.monotonic, rand=rand), clock
 
 
 def test_backoff_grows_exponentially_and_is_capped():
@@ -89,9 +77,9 @@ def iso(epoch, fmt="%Y-%m-%dT%H:%M:%SZ"):
 
 def limited(budget=120.0, max_retries=5, wall=WALL):
     """A policy whose monotonic clock and wall clock advance together with every (fake) sleep."""
-    clock = FakeClock()
+    clock = FakeClock(wall=wall)
     policy = RetryPolicy(max_retries=max_retries, budget=budget, base_delay=0.5, max_delay=8, sleep=clock.sleep,
-                         clock=clock, rand=lambda: 0.0, wall_clock=lambda: wall + clock.now)
+                         clock=clock.monotonic, rand=lambda: 0.0, wall_clock=clock.time)
     return policy, clock
 
 
