@@ -57,27 +57,50 @@ record pytest "$p" "$f" $((SECONDS - start))
 
 # 2. ansible-test integration: the playbook targets against a live emulator, run once at -vvvv through
 #    tests/reliability/secret_scan.py, which hosts the emulator (harvesting every secret it sees), keeps the whole
-#    output in .build/integration-vvvv.log and scans it per target; the "secret scan" stage checks that result.
+#    output in .build/integration-vvvv-N.log and scans it per target; the "secret scan" stage checks that result.
+#    One ansible-playbook keeps about one core busy, so the targets run in JIRAOPS_INTEGRATION_GROUPS groups
+#    (default 2; 1 runs them one after another) side by side, each with its own emulator and copy of the collection
+#    (ansible-test writes into tests/output). INTEGRATION_ARGS (targets or options) makes it one run.
 start=$SECONDS
-scan_result="$BUILD_DIR/secret-scan.json"
-rm -f "$scan_result"
 targets=$(find "$COLLECTION_DIR/tests/integration/targets" -mindepth 1 -maxdepth 1 -type d | wc -l)
-set +e
-(cd "$COLLECTION_DIR" && "$VENV/bin/python" "$COLLECTION_DIR/tests/reliability/secret_scan.py" run \
-    --config tests/integration/integration_config.yml --log "$BUILD_DIR/integration-vvvv.log" \
-    --result "$scan_result" -- ansible-test integration --local --python "$PYV" --color no -vvvv \
-    "${integration_args[@]}")
-rc=$?
-set -e
+integration_groups=("")
+if [[ ${#integration_args[@]} -eq 0 ]]; then
+    mapfile -t integration_groups < <("$VENV/bin/python" "$COLLECTION_DIR/tests/reliability/secret_scan.py" groups \
+        "$COLLECTION_DIR/tests/integration/targets" "${JIRAOPS_INTEGRATION_GROUPS:-2}")
+fi
+rm -f "$BUILD_DIR"/secret-scan*.json "$BUILD_DIR"/integration-vvvv*.log
+scan_results=() group_pids=()
+for i in "${!integration_groups[@]}"; do
+    scan_results+=("$BUILD_DIR/secret-scan-$i.json")
+    (
+        set -e
+        # Group 0 runs in the tree pytest used; each other group in a copy of its own.
+        [[ $i -eq 0 ]] || build_collection_tree "$BUILD_DIR/integration-$i/collections"
+        read -r -a group <<<"${integration_groups[$i]}"
+        cd "$COLLECTION_DIR" && "$VENV/bin/python" "$COLLECTION_DIR/tests/reliability/secret_scan.py" run \
+            --config tests/integration/integration_config.yml --log "$BUILD_DIR/integration-vvvv-$i.log" \
+            --result "$BUILD_DIR/secret-scan-$i.json" -- ansible-test integration --local --python "$PYV" --color no -vvvv \
+            "${integration_args[@]}" "${group[@]}" && group_rc=0 || group_rc=$?
+        jiraops_log "integration group $((i + 1)) (${group[*]:-${integration_args[*]}}): exit $group_rc in $((SECONDS - start)) s"
+        exit "$group_rc"
+    ) >"$BUILD_DIR/integration-$i.out" 2>&1 &
+    group_pids+=($!)
+done
+rc=0
+for i in "${!group_pids[@]}"; do
+    wait "${group_pids[$i]}" || rc=1
+    echo "== integration group $((i + 1))/${#group_pids[@]}: ${integration_groups[$i]:-${integration_args[*]}}"
+    cat "$BUILD_DIR/integration-$i.out"
+done
 if [[ $rc -eq 0 ]]; then record integration "$targets" 0 $((SECONDS - start)); else record integration 0 1 $((SECONDS - start)); fi
 
-# 2b. The secret scan of that run: fails when its result is missing, a target's -vvvv output is missing or thin
+# 2b. The secret scan of those runs: fails when a result is missing, a target's -vvvv output is missing or thin
 #     (every target when INTEGRATION_ARGS selects none), or a secret leaked; one count per target.
 start=$SECONDS
 scan_args=()
 [[ ${#integration_args[@]} -eq 0 ]] && scan_args=(--targets "$COLLECTION_DIR/tests/integration/targets")
 set +e
-scan_out="$("$VENV/bin/python" "$COLLECTION_DIR/tests/reliability/secret_scan.py" check "$scan_result" "${scan_args[@]}")"
+scan_out="$("$VENV/bin/python" "$COLLECTION_DIR/tests/reliability/secret_scan.py" check "${scan_results[@]}" "${scan_args[@]}")"
 rc=$?
 set -e
 printf '%s\n' "$scan_out"
