@@ -204,7 +204,7 @@ def _run_command(args, url):
     with open(args.config, "w", encoding="utf-8") as handle:
         handle.write(f"jira_emulator_url: {url}\n")
     print(f"[jiraops] Jira emulator (harvested for the secret scan) on {url}; "
-          f"the -vvvv output goes to {args.log}", flush=True)
+          f"the command's whole output goes to {args.log}", flush=True)
     with open(args.log, "w", encoding="utf-8", errors="replace") as log:
         proc = subprocess.Popen(args.command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                 errors="replace")
