@@ -103,3 +103,38 @@ skip = sum(int(s.get("skipped", 0)) for s in suites)
 print(t - bad - skip, bad)
 PY
 }
+
+# jiraops_integration_groups TAG FUNCTION: run FUNCTION once per group of integration targets, the groups side by
+# side (one ansible-playbook keeps about one core busy). The groups come from `secret_scan.py groups`
+# (JIRAOPS_INTEGRATION_GROUPS, default 2; 1 runs every target in one run); with INTEGRATION_ARGS set there is one
+# run, which they select. FUNCTION runs in a subshell, from its own copy of the collection (the first group in
+# $COLLECTION_DIR, the others in $BUILD_DIR/TAG-N/collections: ansible-test writes into tests/output), as
+# FUNCTION INDEX TARGET...; its output goes to $BUILD_DIR/TAG-INDEX.out, printed group by group once all ended.
+# Sets JIRAOPS_GROUPS (the groups' targets, one string each); returns non-zero if any run failed.
+jiraops_integration_groups() {
+    local tag=$1 fn=$2 i rc=0 start=$SECONDS
+    local -a pids=()
+    JIRAOPS_GROUPS=("")
+    if [[ -z "${INTEGRATION_ARGS:-}" ]]; then
+        mapfile -t JIRAOPS_GROUPS < <("$VENV/bin/python" "$COLLECTION_DIR/tests/reliability/secret_scan.py" groups \
+            "$COLLECTION_DIR/tests/integration/targets" "${JIRAOPS_INTEGRATION_GROUPS:-2}")
+    fi
+    for i in "${!JIRAOPS_GROUPS[@]}"; do
+        (
+            set -e
+            [[ $i -eq 0 ]] || build_collection_tree "$BUILD_DIR/$tag-$i/collections"
+            read -r -a group <<<"${JIRAOPS_GROUPS[$i]}"
+            cd "$COLLECTION_DIR"
+            "$fn" "$i" "${group[@]}" && group_rc=0 || group_rc=$?
+            jiraops_log "$tag group $((i + 1)) (${group[*]:-INTEGRATION_ARGS=${INTEGRATION_ARGS:-}}): exit $group_rc in $((SECONDS - start)) s"
+            exit "$group_rc"
+        ) >"$BUILD_DIR/$tag-$i.out" 2>&1 &
+        pids+=($!)
+    done
+    for i in "${!pids[@]}"; do
+        wait "${pids[$i]}" || rc=1
+        echo "== $tag group $((i + 1))/${#pids[@]}: ${JIRAOPS_GROUPS[$i]:-INTEGRATION_ARGS=${INTEGRATION_ARGS:-}}"
+        cat "$BUILD_DIR/$tag-$i.out"
+    done
+    return "$rc"
+}

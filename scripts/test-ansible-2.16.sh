@@ -4,10 +4,11 @@
 # scripts/test.sh runs it as its "ansible-core 2.16" stage; it also runs alone. PYTEST_ARGS and INTEGRATION_ARGS
 # apply as in scripts/test.sh. Ends with one line "ansible-core 2.16: N passed, N failed" or, only when no
 # suitable Python exists, "ansible-core 2.16: skipped (...)" after the reason.
-# Its own copy of the collection (.build/collections-2.16) leaves scripts/test.sh's copy alone.
+# Its own copy of the collection (.build/collections-2.16) leaves scripts/test.sh's copy alone. The venv is made
+# once and reused while its stamp matches (scripts/setup-ansible-2.16.sh); each group's whole output is kept in
+# .build/integration-2.16-N.log.
 set -euo pipefail
 . "$(dirname "$0")/setup.sh"
-. "$REPO/scripts/emulator.sh"
 
 set +e
 . "$REPO/scripts/setup-ansible-2.16.sh"
@@ -38,16 +39,20 @@ rm -f "$junit"
     "${pytest_args[@]}" >"$unit_log" 2>&1) &
 unit_pid=$!
 
-# The emulator stays on the newest Python (.venv); only the collection and Ansible run on 2.16.
-emulator_start
-printf 'jira_emulator_url: %s\n' "$JIRA_EMULATOR_URL" >"$COLLECTION_DIR/tests/integration/integration_config.yml"
+# The targets at the default verbosity (the -vvvv secret scan is the newest core's stage), in groups side by side
+# like scripts/test.sh's (jiraops_integration_groups). The emulator stays on the newest Python (.venv):
+# tests/reliability/secret_scan.py run hosts one per group; only the collection and Ansible run on 2.16.
 targets=$(find "$COLLECTION_DIR/tests/integration/targets" -mindepth 1 -maxdepth 1 -type d | wc -l)
-set +e
-(cd "$COLLECTION_DIR" && PATH="$VENV_216/bin:$PATH" VIRTUAL_ENV="$VENV_216" \
-    ansible-test integration --local --python "$PY216" --color no "${integration_args[@]}")
-rc=$?
-set -e
-emulator_stop
+integration_group_216() {  # integration_group_216 INDEX TARGET...
+    local i=$1
+    shift
+    "$VENV/bin/python" "$COLLECTION_DIR/tests/reliability/secret_scan.py" run \
+        --config tests/integration/integration_config.yml --log "$BUILD_DIR/integration-2.16-$i.log" \
+        --result "$BUILD_DIR/integration-2.16-$i.json" -- env PATH="$VENV_216/bin:$PATH" VIRTUAL_ENV="$VENV_216" \
+        ansible-test integration --local --python "$PY216" --color no "${integration_args[@]}" "$@"
+}
+rc=0
+jiraops_integration_groups integration-2.16 integration_group_216 || rc=1
 if [[ $rc -eq 0 ]]; then passed=$((passed + targets)); else failed=$((failed + 1)); fi
 jiraops_log "ansible-core 2.16: integration ($targets targets) $([[ $rc -eq 0 ]] && echo passed || echo failed) in $((SECONDS - start)) s"
 

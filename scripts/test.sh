@@ -6,14 +6,21 @@
 #                              and targets again on ansible-core 2.16 / Python 3.11 (scripts/test-ansible-2.16.sh),
 #                              the roles' Molecule scenarios (scripts/molecule.sh), sanity, ansible-lint,
 #                              docs-lint (antsibull-docs + antsibull-changelog lint)
-#   scripts/test.sh --quick    for iterating: tests/unit, the functional tests not marked slow,
-#                              integration and its secret scan; no reliability, ops or slow functional tests, no
-#                              ansible-core 2.16, Molecule, sanity or lint
+#   scripts/test.sh --quick    for iterating (aim: under 2 minutes on two idle cores): what a change to a module
+#                              or module_utils needs checked at once -- tests/unit, emulator/tests, the functional
+#                              tests not marked slow (no ansible-playbook process), and every integration target
+#                              at -vvvv with its secret scan (the modules as Ansible runs them, and no secret in
+#                              the output). Left to the full run: the reliability and ops suites, the slow
+#                              (playbook-running) functional tests, ansible-core 2.16, Molecule, sanity, lint.
 #   PYTEST_ARGS="-k client" scripts/test.sh --quick
 #
 # Sets up .venv itself (scripts/setup.sh), copies the collection into .build/collections/ansible_collections/...
-# (ansible-test needs that layout), starts the emulator on a free loopback port, and ends with one line
-# "total: N passed, N failed" counting pytest tests, integration targets, Molecule scenarios and static checks.
+# (ansible-test needs that layout), starts the emulator on a free loopback port, and ends with each stage's count
+# and time, the whole run's time ("all stages") and one line "total: N passed, N failed" counting pytest tests,
+# integration targets, Molecule scenarios and static checks.
+# Env: PYTEST_ARGS, INTEGRATION_ARGS (extra arguments; INTEGRATION_ARGS makes the integration stage one run),
+#      JIRAOPS_PYTEST_WORKERS (default 2), JIRAOPS_INTEGRATION_GROUPS (targets run in this many groups side by
+#      side, default 2; 1 when the cores are busy with other work).
 set -euo pipefail
 . "$(dirname "$0")/setup.sh"
 
@@ -57,27 +64,34 @@ record pytest "$p" "$f" $((SECONDS - start))
 
 # 2. ansible-test integration: the playbook targets against a live emulator, run once at -vvvv through
 #    tests/reliability/secret_scan.py, which hosts the emulator (harvesting every secret it sees), keeps the whole
-#    output in .build/integration-vvvv.log and scans it per target; the "secret scan" stage checks that result.
+#    output in .build/integration-vvvv-N.log and scans it per target; the "secret scan" stage checks that result.
+#    One ansible-playbook keeps about one core busy, so the targets run in JIRAOPS_INTEGRATION_GROUPS groups
+#    (default 2; 1 runs them one after another) side by side, each with its own emulator and copy of the collection
+#    (jiraops_integration_groups, scripts/lib.sh). INTEGRATION_ARGS (targets or options) makes it one run.
 start=$SECONDS
-scan_result="$BUILD_DIR/secret-scan.json"
-rm -f "$scan_result"
 targets=$(find "$COLLECTION_DIR/tests/integration/targets" -mindepth 1 -maxdepth 1 -type d | wc -l)
-set +e
-(cd "$COLLECTION_DIR" && "$VENV/bin/python" "$COLLECTION_DIR/tests/reliability/secret_scan.py" run \
-    --config tests/integration/integration_config.yml --log "$BUILD_DIR/integration-vvvv.log" \
-    --result "$scan_result" -- ansible-test integration --local --python "$PYV" --color no -vvvv \
-    "${integration_args[@]}")
-rc=$?
-set -e
+rm -f "$BUILD_DIR"/secret-scan*.json "$BUILD_DIR"/integration-vvvv*.log
+integration_group() {  # integration_group INDEX TARGET...: one group's run, from its copy of the collection
+    local i=$1
+    shift
+    "$VENV/bin/python" "$COLLECTION_DIR/tests/reliability/secret_scan.py" run \
+        --config tests/integration/integration_config.yml --log "$BUILD_DIR/integration-vvvv-$i.log" \
+        --result "$BUILD_DIR/secret-scan-$i.json" -- ansible-test integration --local --python "$PYV" --color no -vvvv \
+        "${integration_args[@]}" "$@"
+}
+rc=0
+jiraops_integration_groups integration integration_group || rc=1
+scan_results=()
+for i in "${!JIRAOPS_GROUPS[@]}"; do scan_results+=("$BUILD_DIR/secret-scan-$i.json"); done
 if [[ $rc -eq 0 ]]; then record integration "$targets" 0 $((SECONDS - start)); else record integration 0 1 $((SECONDS - start)); fi
 
-# 2b. The secret scan of that run: fails when its result is missing, a target's -vvvv output is missing or thin
+# 2b. The secret scan of those runs: fails when a result is missing, a target's -vvvv output is missing or thin
 #     (every target when INTEGRATION_ARGS selects none), or a secret leaked; one count per target.
 start=$SECONDS
 scan_args=()
 [[ ${#integration_args[@]} -eq 0 ]] && scan_args=(--targets "$COLLECTION_DIR/tests/integration/targets")
 set +e
-scan_out="$("$VENV/bin/python" "$COLLECTION_DIR/tests/reliability/secret_scan.py" check "$scan_result" "${scan_args[@]}")"
+scan_out="$("$VENV/bin/python" "$COLLECTION_DIR/tests/reliability/secret_scan.py" check "${scan_results[@]}" "${scan_args[@]}")"
 rc=$?
 set -e
 printf '%s\n' "$scan_out"
@@ -123,5 +137,6 @@ fi
 echo
 echo "== jiraops.integration test summary =="
 printf '%s\n' "${summary[@]}"
+printf '%-22s %28s %5ss\n' "all stages" "" "$SECONDS"
 echo "total: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]

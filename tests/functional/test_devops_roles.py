@@ -88,23 +88,64 @@ def test_missing_build_facts_are_named(emu, repo):
 READER = "ci-token-that-may-read-too-0456"
 
 
+# The role's own inputs (no CI system's variables), as a CI job that sets them would: a pipeline id with a slash,
+# which goes %2F-encoded into the read-back path.
+ROLE_INPUTS = {
+    "build": {"JIRA_PIPELINE_ID": "ci/report-build", "JIRA_BUILD_NUMBER": "7",
+              "JIRA_BUILD_URL": "https://ci.example.com/ci/report-build/7"},
+    "deployment": {"JIRA_PIPELINE_ID": "ci/report-deployment", "JIRA_DEPLOYMENT_NUMBER": "42",
+                   "JIRA_DEPLOYMENT_URL": "https://ci.example.com/ci/report-deployment/42",
+                   "JIRA_ENVIRONMENT": "Staging EU", "JIRA_ENVIRONMENT_ID": "staging-eu",
+                   "JIRA_ENVIRONMENT_TYPE": "staging", "JIRA_DEPLOYMENT_LABEL": "v1.4.2"},
+}
+READ_BACK = {"build": "/pipelines/ci/report-build/builds/7",
+             "deployment": "/pipelines/ci/report-deployment/environments/staging-eu/deployments/42"}
+
+
+def _assert_stored(kind, stored, repo):
+    """The entity the role built from the environment and the checkout (branch, commits, origin without its
+    credentials)."""
+    assert stored["issueKeys" if kind == "build" else "associations"] == (
+        ["JJ-12", "JJ-2", "OPS-7"] if kind == "build"
+        else [{"associationType": "issueIdOrKeys", "values": ["JJ-12", "JJ-2", "OPS-7"]}])
+    assert stored["description"] == "Document the colour"
+    if kind == "build":
+        assert stored["pipelineId"] == "ci/report-build" and stored["buildNumber"] == 7
+        assert stored["url"] == "https://ci.example.com/ci/report-build/7"
+        assert stored["references"] == [{"commit": {"id": git(repo, "rev-parse", "HEAD"),
+                                                    "repositoryUri": "https://git.example.com/jj/pink-logo.git"},
+                                         "ref": {"name": "feature/JJ-12-pink-logo",
+                                                 "uri": "https://git.example.com/jj/pink-logo.git"}}]
+    else:
+        assert stored["deploymentSequenceNumber"] == 42 and stored["label"] == "v1.4.2"
+        assert stored["url"] == "https://ci.example.com/ci/report-deployment/42"
+        assert stored["environment"] == {"id": "staging-eu", "displayName": "Staging EU", "type": "staging"}
+        assert stored["pipeline"]["id"] == "ci/report-deployment"
+
+
 @pytest.mark.parametrize("kind", ["build", "deployment"])
 def test_a_rerun_with_the_same_data_sends_nothing_and_a_new_state_is_sent(emu, repo, kind):
     """With the read scope the role reads the entity back: same data -> nothing sent, changed=0; new state -> sent.
-    (The first test, whose token lacks the read scope, shows the 403 fallback: the entity is sent.)"""
+    (The first test, whose token lacks the read scope, shows the 403 fallback: the entity is sent.) This is the
+    converge / idempotence / verify of the report_* roles: they have no Molecule scenario, so each runs once."""
     emu.seed(bearer_tokens={READER: {"user": "alice", "expires_at": None, "client_id": "ci", "scopes": [
         f"write:{kind}:jira-software", f"read:{kind}:jira-software"]}})
-    env = {"JIRA_API_URL": emu.url, "JIRA_CLOUD_ID": CLOUD_ID, "JIRA_TOKEN": READER, "JIRA_GIT_REPO": str(repo),
-           "JOB_NAME": "pink-logo", "BUILD_NUMBER": "12", "BUILD_URL": "https://ci.example.com/job/pink-logo/12/",
-           "JIRA_ENVIRONMENT": "staging"}
+    env = {"JIRA_API_URL": emu.url, "JIRA_URL": emu.url, "JIRA_TOKEN": READER, "JIRA_GIT_REPO": str(repo),
+           **ROLE_INPUTS[kind]}
     state = "JIRA_BUILD_STATE" if kind == "build" else "JIRA_DEPLOYMENT_STATE"
     collection = f"/devops/{kind}s"
-    posts = f"/jira/{kind}s/0.1/cloud/{CLOUD_ID}/bulk"
+    gateway = f"/jira/{kind}s/0.1/cloud/{CLOUD_ID}"
+    posts = f"{gateway}/bulk"
 
     first = playbook(f"report_{kind}", dict(env, **{state: "in_progress"}))
     assert first.returncode == 0, first.stdout + first.stderr
-    stored = emu.control("GET", collection)[f"{kind}s"][0]["data"]
+    entities = emu.control("GET", collection)[f"{kind}s"]
+    assert len(entities) == 1
+    stored = entities[0]["data"]
     assert stored["state"] == "in_progress" and len(emu.requests(posts, "POST")) == 1
+    _assert_stored(kind, stored, repo)
+    if kind == "deployment":
+        assert entities[0]["key"] == ["ci/report-deployment", "staging-eu", 42]
 
     again = playbook(f"report_{kind}", dict(env, **{state: "in_progress"}))
     assert again.returncode == 0, again.stdout + again.stderr
@@ -112,6 +153,10 @@ def test_a_rerun_with_the_same_data_sends_nothing_and_a_new_state_is_sent(emu, r
     assert "changed=0" in again.stdout
     assert len(emu.requests(posts, "POST")) == 1
     assert emu.control("GET", collection)[f"{kind}s"][0]["data"] == stored
+    # Both runs read it back (Jira had none, then the one sent); the log shows the %2F-encoded id decoded.
+    reads = emu.requests(f"{gateway}/pipelines/", "GET")
+    assert [r["path"] for r in reads] == [gateway + READ_BACK[kind]] * 2
+    assert [r["status"] for r in reads] == [404, 200]
 
     done = playbook(f"report_{kind}", dict(env, **{state: "successful"}))
     assert done.returncode == 0, done.stdout + done.stderr

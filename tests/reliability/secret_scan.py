@@ -11,8 +11,11 @@ The integration targets run once, at -vvvv, through this file (``scripts/test.sh
 
 starts the emulator in this process (so every reset can be harvested first), writes ``jira_emulator_url`` to CONFIG,
 runs the command with its whole output in LOG, scans LOG per target and writes the figures (never a secret) to
-RESULT; it exits with the command's status. ``check RESULT [--targets DIR]`` is the scan's own stage: it fails when
-RESULT is missing, a target's output is missing or thin, or anything leaked.
+RESULT; it exits with the command's status. ``check RESULT... [--targets DIR]`` is the scan's own stage: it fails
+when a RESULT is missing, a target's output is missing or thin, or anything leaked. ``groups DIR N`` splits the
+targets into N groups of about equal work, one per line, so that N such runs (each with its own emulator and copy
+of the collection) can share the machine's cores. Each run's output is scanned for what its own emulator saw: the
+secrets one emulator issued never reach the other run.
 """
 from __future__ import annotations
 
@@ -201,7 +204,7 @@ def _run_command(args, url):
     with open(args.config, "w", encoding="utf-8") as handle:
         handle.write(f"jira_emulator_url: {url}\n")
     print(f"[jiraops] Jira emulator (harvested for the secret scan) on {url}; "
-          f"the -vvvv output goes to {args.log}", flush=True)
+          f"the command's whole output goes to {args.log}", flush=True)
     with open(args.log, "w", encoding="utf-8", errors="replace") as log:
         proc = subprocess.Popen(args.command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                 errors="replace")
@@ -235,14 +238,44 @@ def _run(args):
     return rc
 
 
+def integration_groups(targets_dir, count):
+    """The targets in ``count`` groups of about equal work, the longest first onto the lightest group.
+
+    Work is guessed from the size of a target's task files plus a fixed cost for the playbook's start-up."""
+    weights = {}
+    for name in expected_targets(targets_dir):
+        files = glob.glob(os.path.join(targets_dir, name, "tasks", "**", "*.yml"), recursive=True)
+        weights[name] = 3000 + sum(os.path.getsize(f) for f in files)
+    groups = [[] for dummy in range(max(1, min(count, len(weights))))]
+    loads = [0] * len(groups)
+    for name in sorted(weights, key=lambda n: (-weights[n], n)):
+        lightest = loads.index(min(loads))
+        groups[lightest].append(name)
+        loads[lightest] += weights[name]
+    return [sorted(group) for group in groups if group]
+
+
+def _merged_results(paths):
+    """One result from the runs' results, or None (saying which is missing)."""
+    merged = {"rc": 0, "secrets": 0, "targets": {}}
+    for path in paths:
+        if not os.path.exists(path):
+            print(f"secret scan: no result at {path}: the integration stage did not run through "
+                  "tests/reliability/secret_scan.py")
+            return None
+        with open(path, encoding="utf-8") as handle:
+            result = json.load(handle)
+        merged["rc"] = merged["rc"] or result.get("rc", 0)
+        merged["secrets"] += result.get("secrets", 0)
+        merged["targets"].update(result.get("targets") or {})
+    return merged
+
+
 def _check(args):
-    if not os.path.exists(args.result):
-        print(f"secret scan: no result at {args.result}: the integration stage did not run through "
-              "tests/reliability/secret_scan.py")
+    result = _merged_results(args.result)
+    if result is None:
         print("secret scan: 0 passed, 1 failed")
         return 1
-    with open(args.result, encoding="utf-8") as handle:
-        result = json.load(handle)
     expect = expected_targets(args.targets) if args.targets else ()
     passed, problems = check_result(result, expect)
     for name in passed:
@@ -263,9 +296,16 @@ def main(argv=None):
     run.add_argument("--result", required=True, help="file for the scan's figures")
     run.add_argument("command", nargs="+")
     check = sub.add_parser("check", help="fail unless RESULT shows every target scanned and nothing leaked")
-    check.add_argument("result")
-    check.add_argument("--targets", help="integration targets directory: each of its targets must be in RESULT")
+    check.add_argument("result", nargs="+", help="the result of each run (one per group of targets)")
+    check.add_argument("--targets", help="integration targets directory: each of its targets must be in a RESULT")
+    groups = sub.add_parser("groups", help="print the targets of DIR in N groups of about equal work, one a line")
+    groups.add_argument("targets_dir")
+    groups.add_argument("count", type=int)
     args = parser.parse_args(argv)
+    if args.action == "groups":
+        for group in integration_groups(args.targets_dir, args.count):
+            print(" ".join(group))
+        return 0
     return _run(args) if args.action == "run" else _check(args)
 
 
