@@ -5,6 +5,7 @@ import time
 
 import pytest
 
+from clock_support import FakeClock
 from devops_support import CLOUD_ID, TOKEN
 from ansible_collections.jiraops.integration.plugins.module_utils import _devops
 from ansible_collections.jiraops.integration.plugins.module_utils._errors import JiraError
@@ -12,24 +13,6 @@ from ansible_collections.jiraops.integration.plugins.module_utils._options impor
 
 GATING = f"/jira/deployments/0.1/cloud/{CLOUD_ID}/pipelines/deploy/environments/production/deployments/"
 SCOPES = ["read:deployment:jira-software", "write:deployment:jira-software"]
-
-
-class FakeClock:
-    """Advances only when slept on."""
-
-    def __init__(self):
-        self.now = 5000.0
-        self.slept = []
-
-    def monotonic(self):
-        return self.now
-
-    def time(self):
-        return 1714566600.0 + self.now
-
-    def sleep(self, seconds):
-        self.slept.append(seconds)
-        self.now += seconds
 
 
 def deployment(n):
@@ -67,7 +50,7 @@ def test_gating_waits_its_interval_on_the_clients_clock(emulator):
     assert [s["gatingStatus"] for s in outcome.gating_status] == ["allowed"]
     reads = [r["status"] for r in emulator.requests(f"{GATING}8/gating-status")]
     assert reads[0] == 404 and reads[-1] == 200 and len(reads) >= 4
-    assert clock.slept == [30] * (len(reads) - 1)
+    assert clock.sleeps == [30] * (len(reads) - 1)
 
 
 def test_gating_gives_up_at_gating_timeout_as_the_clock_tells(emulator):
@@ -81,5 +64,5 @@ def test_gating_gives_up_at_gating_timeout_as_the_clock_tells(emulator):
     assert str(caught.value) == ("deployment gating still awaiting after 60s for deploy/production/9 (raise "
                                  "gating_timeout, or approve the change request in Jira)")
     # Reads at 0, 10, ..., 60 s: the next interval would pass the deadline.
-    assert clock.slept == [10] * 6 and len(emulator.requests(f"{GATING}9/gating-status")) == 7
+    assert clock.sleeps == [10] * 6 and len(emulator.requests(f"{GATING}9/gating-status")) == 7
     assert [s["gatingStatus"] for s in outcome.gating_status] == ["awaiting"]
