@@ -14,8 +14,8 @@ import uuid
 from urllib.parse import quote
 
 from reliability_support import REPO
-from secret_scan import (MIN_OUTPUT, _from_request, _walk, check_result, expected_targets, scan, scan_run,
-                         target_sections)
+from secret_scan import (MIN_OUTPUT, _from_request, _walk, check_result, expected_targets, integration_groups, main,
+                         scan, scan_run, target_sections)
 
 TARGETS_DIR = os.path.join(REPO, "tests", "integration", "targets")
 
@@ -68,3 +68,28 @@ def test_the_integration_run_is_scanned_per_target():
     assert [p.split(":")[0] for p in problems] == ["applink", "cloud_id", "oauth2_token"]
     assert "not in the integration log" in problems[0] and "little -vvvv output" in problems[1]
     assert check_result({"targets": {}})[1], "an empty integration log must fail the scan"
+
+
+def test_the_targets_run_in_groups_that_cover_each_target_once(tmp_path, capsys):
+    """Every target is in exactly one group, and the check fails when one group's result is missing or leaks."""
+    targets = expected_targets(TARGETS_DIR)
+    groups = integration_groups(TARGETS_DIR, 2)
+    assert len(groups) == 2 and all(groups)
+    assert sorted(name for group in groups for name in group) == sorted(targets)
+    filler = "x" * (MIN_OUTPUT + 1)
+    results = []
+    for index, group in enumerate(groups):
+        rows = scan_run(_run_log(*((name, filler) for name in group)), {"rt-never-printed"})
+        path = tmp_path / f"group{index}.json"
+        path.write_text(json.dumps({"rc": 0, "secrets": 1, "targets": rows}), encoding="utf-8")
+        results.append(str(path))
+    assert main(["check", *results, "--targets", TARGETS_DIR]) == 0
+    assert f"secret scan: {len(targets)} passed, 0 failed" in capsys.readouterr().out
+    assert main(["check", results[0], str(tmp_path / "missing.json"), "--targets", TARGETS_DIR]) == 1
+    assert "no result at" in capsys.readouterr().out
+    assert main(["check", results[0], "--targets", TARGETS_DIR]) == 1
+    assert "not in the integration log" in capsys.readouterr().out
+    leaked = scan_run(_run_log((groups[1][0], filler + " rt-never-printed")), {"rt-never-printed"})
+    (tmp_path / "group1.json").write_text(json.dumps({"rc": 0, "secrets": 1, "targets": leaked}), encoding="utf-8")
+    assert main(["check", *results]) == 1
+    assert "secrets in the -vvvv output" in capsys.readouterr().out
