@@ -200,8 +200,9 @@ def test_properties_rules():
 
 def test_keys_only_validation_for_deletion():
     assert _devops.APIS["builds"].validate([{"pipelineId": "p", "buildNumber": "3"}], keys_only=True) == []
-    assert _devops.APIS["deployments"].validate([{"deploymentSequenceNumber": 1, "pipeline": {"id": "p"}}],
-                           keys_only=True) == ["deployments[0].environment: is required"]
+    deployments = _devops.APIS["deployments"]
+    assert deployments.validate([{"deploymentSequenceNumber": 1, "pipeline": {"id": "p"}}],
+                                keys_only=True) == ["deployments[0].environment: is required"]
 
 
 # -- agreement with the emulator's independent validator ---------------------------------------------------------------
