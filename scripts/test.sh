@@ -121,16 +121,32 @@ run_counted() {  # run_counted LABEL SCRIPT LOG
 # 3. The unit tests and integration targets again on ansible-core 2.16 (Python 3.11), the oldest core that
 #    requires_ansible admits (scripts/test-ansible-2.16.sh); skipped, saying why, only without such a Python.
 # 4. Molecule: one scenario per role against its own emulator (scripts/molecule.sh), each counted.
+# 5. Static checks (sanity, lint, docs-lint), one after another, side by side with stages 3 and 4: they keep
+#    about one core busy, as Molecule does, and each works in its own tree under .build/ (sanity/, lint/,
+#    docs-lint/). Their output goes to .build/<check>.log and is printed when the check fails.
 if [[ $quick -eq 0 ]]; then
+    static_start=$SECONDS
+    rm -f "$BUILD_DIR/static-checks.status"
+    (
+        for check in sanity lint docs-lint; do
+            start=$SECONDS
+            if bash "$REPO/scripts/$check.sh" >"$BUILD_DIR/$check.log" 2>&1; then rc=0; else rc=$?; fi
+            echo "$check $rc $((SECONDS - start))" >>"$BUILD_DIR/static-checks.status"
+        done
+    ) &
+    static_pid=$!
     run_counted "ansible-core 2.16" test-ansible-2.16.sh ansible-2.16.log
     run_counted molecule molecule.sh molecule.log
-fi
-
-# 5. Static checks.
-if [[ $quick -eq 0 ]]; then
+    wait "$static_pid" || true
     for check in sanity lint docs-lint; do
-        start=$SECONDS
-        if bash "$REPO/scripts/$check.sh"; then record "$check" 1 0 $((SECONDS - start)); else record "$check" 0 1 $((SECONDS - start)); fi
+        read -r _name rc secs < <(grep "^$check " "$BUILD_DIR/static-checks.status" 2>/dev/null || echo "$check 1 $((SECONDS - static_start))")
+        if [[ $rc -eq 0 ]]; then
+            record "$check" 1 0 "$secs"
+        else
+            echo "== $check failed (exit $rc); its output (.build/$check.log):"
+            tail -n 80 "$BUILD_DIR/$check.log" 2>/dev/null || true
+            record "$check" 0 1 "$secs"
+        fi
     done
 fi
 
