@@ -14,7 +14,7 @@ attributes:
       - jiraops.integration.jira
 """
 
-    # Check and diff mode of modules that only read (git_info); use as jiraops.integration.attributes.read_only.
+    # Check and diff mode of modules that only read (git_info, cloud_id, credential_info); use as jiraops.integration.attributes.read_only.
     READ_ONLY = r"""
 options: {}
 attributes:

@@ -18,15 +18,7 @@ extends_documentation_fragment:
   - jiraops.integration.auth
   - jiraops.integration.vault
   - jiraops.integration.attributes
-attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
-    details:
-      - The module only reads; it runs the same in check mode.
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: none
+  - jiraops.integration.attributes.read_only
 options:
   source:
     description:
