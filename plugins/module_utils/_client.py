@@ -351,10 +351,6 @@ class JiraClient:
         self._log = log
         # Every wait the client takes goes through this clock (tests pass one that does not sleep).
         self.clock = clock or _clock.SYSTEM
-        self._retry_policy_factory = (
-            lambda: RetryPolicy(max_retries=self.max_retries, budget=self.retry_budget, sleep=self.clock.sleep,
-                                clock=self.clock.monotonic, wall_clock=self.clock.time)
-        )
         self.session = requests.Session()
         self._mount(_Adapter())
         self.session.headers["User-Agent"] = USER_AGENT
@@ -462,6 +458,11 @@ class JiraClient:
             else:
                 self.requests_made += 1
 
+    def _new_retry_policy(self):
+        """One logical request's retry policy, waiting on the client's clock."""
+        return RetryPolicy(max_retries=self.max_retries, budget=self.retry_budget, sleep=self.clock.sleep,
+                           clock=self.clock.monotonic, wall_clock=self.clock.time)
+
     def _pause_all(self, seconds, note=""):
         """A reply said ``Retry-After: seconds``: no thread sends before then (this one waits by its own policy)."""
         with self._lock:
@@ -509,7 +510,7 @@ class JiraClient:
             check_headers(headers, "headers")
         if authenticate:
             self.ensure_authenticated()
-        policy = self._retry_policy_factory()
+        policy = self._new_retry_policy()
         reauthenticated = False
         hdrs = {"Accept": "application/json"}
         if headers:
