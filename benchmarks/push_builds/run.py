@@ -101,7 +101,7 @@ class Emulator:
         token = {"user": "alice", "scopes": SCOPES, "expires_at": None, "client_id": "bench"}
         self.control("POST", "/seed", json={"bearer_tokens": {TOKEN: token}})
         if latency:
-            self.control("POST", "/faults", json={"path": BULK_GLOB, "kind": "delay", "delay": latency, "times": -1})
+            self.control("POST", "/faults", json={"path": BULK_GLOB, "kind": "latency", "delay": latency, "times": -1})
 
     def bulk_posts(self):
         return self.control("GET", "/requests", params={"path": "/jira/builds/", "method": "POST"})["count"]

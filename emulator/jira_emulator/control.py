@@ -135,8 +135,9 @@ def list_faults():
 def add_fault():
     """``{"path": "/rest/api/2/myself", "kind": "status", "status": 429, "retry_after": "2", "times": 2}``.
 
-    ``path`` is a glob; ``kind`` is status, delay (``delay`` seconds, then a normal reply) or drop (close the
-    connection without a reply); ``times`` -1 fires forever; ``skip`` lets the first N matches through. A status
+    ``path`` is a glob; ``kind`` is status, delay (``delay`` seconds, then a normal reply), latency (a normal
+    reply no sooner than ``delay`` seconds after the request arrived, the emulator's own processing included, as a
+    remote server's response time is measured) or drop (close the connection without a reply); ``times`` -1 fires forever; ``skip`` lets the first N matches through. A status
     fault also sends ``headers`` (``{"RateLimit-Reason": "jira-burst-based", "X-RateLimit-Remaining": 0}``) and,
     with ``reset_in`` seconds, ``X-RateLimit-Reset`` that far after the reply, as Jira Cloud's rate limits do.
     """
@@ -148,8 +149,8 @@ def add_fault():
         return _bad(f"unknown keys: {sorted(unknown)}")
     data.setdefault("kind", "status")
     data.setdefault("method", None)
-    if data["kind"] not in ("status", "delay", "drop"):
-        return _bad("kind must be status, delay or drop")
+    if data["kind"] not in ("status", "delay", "latency", "drop"):
+        return _bad("kind must be status, delay, latency or drop")
     if data.get("retry_after") is not None:
         data["retry_after"] = str(data["retry_after"])
     headers = {} if data.get("headers") is None else data["headers"]

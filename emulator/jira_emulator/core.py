@@ -82,6 +82,9 @@ def before_request():
     if fault.kind == "delay":
         time.sleep(fault.delay)
         return None
+    if fault.kind == "latency":
+        g.answer_at = time.monotonic() + fault.delay  # after_request waits out what processing left
+        return None
     if fault.kind == "drop":
         _drop_connection()
         raise DroppedConnection()
@@ -97,6 +100,9 @@ def before_request():
 
 
 def after_request(response):
+    answer_at = g.get("answer_at")
+    if answer_at is not None:
+        time.sleep(max(0.0, answer_at - time.monotonic()))
     entry = g.get("log_entry")
     if entry is not None:
         entry["status"] = response.status_code

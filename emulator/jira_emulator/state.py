@@ -55,7 +55,7 @@ class Fault:
     id: int
     path: str
     method: str | None
-    kind: str  # status, delay, drop
+    kind: str  # status, delay, latency, drop
     status: int = 503
     retry_after: str | None = None
     headers: dict = field(default_factory=dict)  # sent as given (X-RateLimit-*, RateLimit-Reason, ...)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 import requests
@@ -232,6 +233,30 @@ def test_concurrency_counts_bulk_submissions_in_flight_on_every_route(emu):
     assert emu.control("GET", "/devops/concurrency") == {"in_flight": 0, "max_in_flight": 1, "bulk_requests": 1}
     emu.control("POST", "/reset")
     assert emu.control("GET", "/devops/concurrency") == {"in_flight": 0, "max_in_flight": 0, "bulk_requests": 0}
+
+
+def test_a_latency_fault_holds_each_reply_until_that_long_after_its_arrival(emu):
+    """``latency`` is a response time: processing happens inside it, the reply never leaves sooner."""
+    emu.fault("*/bulk", method="POST", kind="latency", delay=0.3, times=-1)
+    elapsed, statuses = [], []
+
+    def post():
+        started = time.monotonic()
+        statuses.append(call(emu, "POST", gateway("builds", "/bulk"), json={"builds": [BUILD]}).status_code)
+        elapsed.append(time.monotonic() - started)
+
+    threads = [threading.Thread(target=post) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert statuses == [202] * 4 and min(elapsed) >= 0.3
+    assert emu.control("GET", "/devops/concurrency")["max_in_flight"] == 4, "held while in the app, not queued"
+    logged = emu.requests(gateway("builds", "/bulk"))
+    assert [entry["fault"] for entry in logged] == ["latency"] * 4
+    assert min(entry["elapsed"] for entry in logged) >= 0.3
+    assert call(emu, "GET", gateway("builds", "/pipelines/" + BUILD["pipelineId"] + "/builds/"
+                                    + str(BUILD["buildNumber"]))).status_code == 200
 
 
 def test_fields_the_spec_does_not_name_are_accepted_and_kept_like_jira(emu):
