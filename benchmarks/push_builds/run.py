@@ -17,10 +17,14 @@ The physical limit of one module task is ceil(ceil(N / 100) / parallel_requests)
 requests cannot go faster than the server answers) plus the ping task measured in the same run (Ansible's floor
 for any module task); build_info is compared with it as well as with the bare script.
 
-Each scenario is a per-request latency added by the emulator before it answers the bulk endpoint: 0 (loopback,
-the emulator answers 100 builds in a few ms) and --latency (default 0.05 s, less than a request to Atlassian Cloud
-takes). build_info and the bare script run --repeat times, interleaved; medians are shown. The uri loop runs once
-per scenario (--uri-repeat; 0 skips it and its ratios).
+Two floor modules (library/, benchmark only) tell how much of the distance to that limit no module could save: one
+waits as long as the limit's round trips and returns build_info's result for N builds; the other does the same with
+the collection's DevOps code in its payload and imported, as build_info has it.
+
+Each scenario is a per-request latency of the bulk endpoint, the emulator's response time (its own processing
+inside it, as a remote server's is): 0 (loopback, the emulator answers 100 builds in a few ms) and --latency
+(default 0.05 s, less than a request to Atlassian Cloud takes). Every way but the uri loop runs --repeat times,
+interleaved; medians are shown. The uri loop runs once per scenario (--uri-repeat; 0 skips it and its ratios).
 
     python benchmarks/push_builds/run.py [--builds 10000] [--sample 200] [--repeat 3] [--latency 0.05] [--json F]
 """
@@ -114,7 +118,7 @@ class Emulator:
         self.proc.wait(timeout=10)
 
 
-def run_playbook(name, env, extra_vars, scratch):
+def run_playbook(name, env, extra_vars, scratch, task="Push the builds"):
     timings = os.path.join(scratch, f"{name}.timings.json")
     env = dict(env, BENCH_TIMINGS=timings)
     vars_file = os.path.join(scratch, f"{name}.vars.json")
@@ -129,9 +133,8 @@ def run_playbook(name, env, extra_vars, scratch):
         sys.exit(f"{name}.yml failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-2000:]}")
     with open(timings, encoding="utf-8") as handle:
         tasks = json.load(handle)
-    task = next(v for k, v in tasks.items() if k.startswith("Push the builds"))
     floor = next((v for k, v in tasks.items() if k.startswith("Floor")), None)
-    return task, wall, floor
+    return next(v for k, v in tasks.items() if k.startswith(task)), wall, floor
 
 
 # The ways, in the order they run in each round: (name, label, how). Playbook ways give extra vars for
@@ -142,7 +145,11 @@ WAYS = (
     ("sequential", "  with parallel_requests: 1", {"playbook": {"bench_parallel": 1}}),
     ("bare", "bare requests script", {"workers": 1}),
     ("bare_threads", "  with 4 threads", {"workers": 4}),
+    ("floor", "floor module (waits, returns)", {"floor": "bench_floor"}),
+    ("floor_collection", "  with the collection's code", {"floor": "bench_floor_collection"}),
 )
+FLOOR_TASKS = {"bench_floor": "Push the builds (a floor module)",
+               "bench_floor_collection": "Push the builds (a floor module with the collection's code)"}
 
 
 def scenario(emulator, env, files, args, latency, scratch):
@@ -152,7 +159,12 @@ def scenario(emulator, env, files, args, latency, scratch):
     for _round in range(args.repeat):
         for name, _label, how in WAYS:
             emulator.fresh(latency)
-            if "playbook" in how:
+            if "floor" in how:
+                wait = math.ceil(math.ceil(args.builds / 100) / PARALLEL_REQUESTS) * latency
+                task, wall, floor = run_playbook("floor", env, dict(common, bench_module=how["floor"], bench_wait=wait,
+                                                                    bench_count=args.builds),
+                                                 scratch, task=FLOOR_TASKS[how["floor"]])
+            elif "playbook" in how:
                 task, wall, floor = run_playbook("build_info", env, dict(common, bench_builds_file=files["full"],
                                                                          bench_count=args.builds, **how["playbook"]),
                                                  scratch)
@@ -171,7 +183,7 @@ def scenario(emulator, env, files, args, latency, scratch):
                             "stored": emulator.stored(), "builds": args.sample})
     for name, items in runs.items():
         for item in items:
-            if item["stored"] != item["builds"]:
+            if item["stored"] != item["builds"] and not name.startswith("floor"):
                 sys.exit(f"{name}: {item['stored']} of {item['builds']} builds stored")
     return runs
 
@@ -214,6 +226,8 @@ def report(runs, args, latency):
         "src_ratio": med("src", "task") / bare,
         "sequential_ratio": med("sequential", "task") / bare,
         "threads_ratio": med("build_info", "task") / med("bare_threads", "task"),
+        "floor_limit_ratio": med("floor", "task") / limit,
+        "floor_collection_limit_ratio": med("floor_collection", "task") / limit,
         "runs": runs,
     }
     if runs["uri"]:
@@ -224,6 +238,10 @@ def report(runs, args, latency):
         print(f"  time per build, uri loop / build_info:      {figures['time_ratio']:.0f}x  (goal >= 20x)")
     print(f"  build_info task / physical limit:           {figures['limit_ratio']:.2f}x  (goal <= 1.3x at 50 ms)")
     print(f"    with src / physical limit:                {figures['src_limit_ratio']:.2f}x")
+    print(f"  floor module / physical limit:              {figures['floor_limit_ratio']:.2f}x  (Ansible's cost of a "
+          "task returning build_info's result)")
+    print(f"    with the collection's code / limit:       {figures['floor_collection_limit_ratio']:.2f}x  "
+          "(and of the collection's payload and imports)")
     print(f"  build_info task / bare script:              {figures['bare_ratio']:.2f}x; "
           f"{figures['overhead_s']:+.2f} s")
     print(f"    with src / bare script:                   {figures['src_ratio']:.2f}x")
@@ -240,7 +258,8 @@ def main(argv=None):
     parser.add_argument("--sample", type=int, default=200, help="builds pushed by the uri loop (scaled per build)")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--uri-repeat", type=int, default=1)
-    parser.add_argument("--latency", type=float, default=0.05, help="seconds added per bulk request (0: loopback only)")
+    parser.add_argument("--latency", type=float, default=0.05,
+                        help="response time of each bulk request in seconds (0: loopback only)")
     parser.add_argument("--json", help="also write the raw figures here")
     args = parser.parse_args(argv)
 
