@@ -123,6 +123,14 @@ def _watched(connection_class):
     """A urllib3 connection class that hands its socket to the request's cutter once the request is sent."""
 
     class Watched(connection_class):
+        def _new_conn(self):
+            # The socket as soon as it is connected: a proxy's reply to CONNECT is read before request() is called.
+            sock = super()._new_conn()
+            cutter = getattr(_ACTIVE, "cutter", None)
+            if cutter is not None:
+                cutter.watch(sock)
+            return sock
+
         def request(self, *args, **kwargs):  # pylint: disable=arguments-differ
             super().request(*args, **kwargs)
             cutter = getattr(_ACTIVE, "cutter", None)
@@ -142,11 +150,17 @@ if HAS_REQUESTS:
     }
 
     class _Adapter(requests.adapters.HTTPAdapter):
-        """requests' adapter with connections whose sockets the deadline can cut."""
+        """requests' adapter with connections whose sockets the deadline can cut, through an HTTP proxy too."""
 
         def init_poolmanager(self, *args, **kwargs):
             super().init_poolmanager(*args, **kwargs)
             self.poolmanager.pool_classes_by_scheme = _POOLS
+
+        def proxy_manager_for(self, proxy, **proxy_kwargs):
+            manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+            if not proxy.lower().startswith("socks"):  # a SOCKS manager needs its own connection classes
+                manager.pool_classes_by_scheme = _POOLS
+            return manager
 
 
 def _shown(value, limit=80):

@@ -218,6 +218,23 @@ def test_a_dripping_reply_is_bounded_by_timeout(method, part):
                figure=f"failed in {elapsed:.1f}s")
 
 
+@pytest.mark.parametrize("scheme,seen", [("http", "http://jira.example.test/rest/api/2/myself"),
+                                         ("https", "jira.example.test:443")])
+def test_a_dripping_proxy_is_bounded_by_timeout(scheme, seen):
+    """HTTP(S)_PROXY (requests reads them): the proxy's reply, to the request or to CONNECT, is cut at the deadline."""
+    names = [f"{scheme.upper()}_PROXY", f"{scheme}_proxy"]
+    with cap.CaptureServer(lambda request: cap.drip_headers(0.6)) as proxy:
+        proxy_env = dict({name: proxy.url for name in names}, NO_PROXY="", no_proxy="")
+        outcome, elapsed, _peak = _measured("api", _site(f"{scheme}://jira.example.test", path="/rest/api/2/myself",
+                                                         timeout=1, max_retries=0, **ALICE), env=proxy_env)
+    assert proxy.requests and proxy.requests[0]["path"] == seen, proxy.requests
+    assert not has_traceback(outcome) and outcome.failed, outcome.result
+    assert "timed out" in outcome.msg and "timeout=1" in outcome.msg, outcome.msg
+    assert elapsed < 2.0, f"took {elapsed:.1f}s"
+    REPORT.add("hostile", case=f"{scheme} through a proxy whose reply drips 1 byte / 0.6 s, timeout 1 (GET)",
+               figure=f"failed in {elapsed:.1f}s")
+
+
 @pytest.mark.parametrize("name,steps", [("100 MB reply", lambda r: cap.oversized(100 * 1024 * 1024)),
                                         ("200 MB gzip bomb (205 KB sent)", lambda r: BOMB)])
 def test_an_oversized_reply_fails_naming_the_limit(name, steps):
