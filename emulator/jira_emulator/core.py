@@ -60,11 +60,13 @@ def reset_header(epoch):
 
 
 def before_request():
+    # Every body read whole, even one the reply ignores (a 405): a chunked body left half-read on a kept-alive
+    # connection would be parsed as the next request.
+    body = request.get_data(cache=True)
     if request.path.startswith(CONTROL_PREFIX):
         return None
     state = current_app.config["STATE"]
     g.started = time.time()
-    body = request.get_data(cache=True)
     g.log_entry = state.log_request({
         "method": request.method,
         "path": request.path,

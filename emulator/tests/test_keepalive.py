@@ -93,6 +93,18 @@ def test_an_unread_body_is_consumed_before_the_next_request_is_parsed(emulator):
     assert search["body"].encode() == body and search["peer"] == myself["peer"]
 
 
+def test_a_chunked_body_the_reply_ignores_is_consumed_too(emulator):
+    """A chunked body has no length to skip by: the emulator reads every body, so the next request parses."""
+    sock = _raw(emulator.url)
+    with sock, sock.makefile("rb") as sock_file:
+        sock.sendall(b"POST /_emulator/health HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                     b"Transfer-Encoding: chunked\r\n\r\n8\r\n{\"body\":\r\n5\r\n\"xy\"}\r\n0\r\n\r\n")
+        assert _read_reply(sock_file)[0] == 405
+        sock.sendall(b"GET /_emulator/health HTTP/1.1\r\nHost: x\r\n\r\n")
+        status, dummy, body = _read_reply(sock_file)
+    assert status == 200 and body == b'{"ok":true}\n'
+
+
 def test_a_dropped_reply_closes_only_its_connection(emulator):
     emulator.fault("/rest/api/2/myself", kind="drop", times=1, skip=1)
     with requests.Session() as session:
