@@ -4,7 +4,6 @@ from __future__ import annotations
 import datetime
 import json
 import math
-import socket
 import time
 
 from flask import current_app, g, request
@@ -12,6 +11,8 @@ from flask import current_app, g, request
 from .http import jira_error, jira_json
 
 CONTROL_PREFIX = "/_emulator"
+# The environ key of the server's (app.py) callable that ends the exchange without a reply.
+DROP_KEY = "jira_emulator.drop"
 JSON_TYPES = ("application/json",)
 
 
@@ -38,17 +39,14 @@ def json_body(required=True):
 
 
 def _drop_connection():
-    sock = request.environ.get("werkzeug.socket")
-    if sock is not None:
-        try:
-            sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        sock.close()
+    drop = request.environ.get(DROP_KEY)
+    if drop is None:
+        raise RuntimeError("a drop fault needs EmulatorServer, the server that can end a connection without a reply")
+    drop()
 
 
 class DroppedConnection(Exception):
-    """Raised after the socket was closed so that no reply is written."""
+    """Raised after the connection was dropped; the server writes no reply for it."""
 
 
 def reset_header(epoch):
@@ -62,11 +60,13 @@ def reset_header(epoch):
 
 
 def before_request():
+    # Every body read whole, even one the reply ignores (a 405): a chunked body left half-read on a kept-alive
+    # connection would be parsed as the next request.
+    body = request.get_data(cache=True)
     if request.path.startswith(CONTROL_PREFIX):
         return None
     state = current_app.config["STATE"]
     g.started = time.time()
-    body = request.get_data(cache=True)
     g.log_entry = state.log_request({
         "method": request.method,
         "path": request.path,
@@ -74,6 +74,8 @@ def before_request():
         "headers": dict(request.headers),
         "body": body.decode("utf-8", "replace"),
         "status": None,
+        # The client's end of the connection: requests sent on one kept-alive connection share it.
+        "peer": f"{request.environ.get('REMOTE_ADDR')}:{request.environ.get('REMOTE_PORT')}",
     })
     fault = state.take_fault(request.method, request.path)
     if fault is None:
@@ -128,5 +130,5 @@ def register(app, state):
 
     @app.errorhandler(DroppedConnection)
     def _dropped(_exc):
-        # The socket is gone; whatever is returned here cannot reach the client.
+        # Never written: the server (app.py) refuses to start a reply on a dropped connection.
         return "", 500
