@@ -137,7 +137,8 @@ def add_fault():
 
     ``path`` is a glob; ``kind`` is status, delay (``delay`` seconds, then a normal reply), latency (a normal
     reply no sooner than ``delay`` seconds after the request arrived, the emulator's own processing included, as a
-    remote server's response time is measured) or drop (close the connection without a reply); ``times`` -1 fires forever; ``skip`` lets the first N matches through. A status
+    remote server's response time is measured) or drop (close the connection without a reply); ``times`` -1
+    fires forever; ``skip`` lets the first N matches through. A status
     fault also sends ``headers`` (``{"RateLimit-Reason": "jira-burst-based", "X-RateLimit-Remaining": 0}``) and,
     with ``reset_in`` seconds, ``X-RateLimit-Reset`` that far after the reply, as Jira Cloud's rate limits do.
     """

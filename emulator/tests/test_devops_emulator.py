@@ -245,7 +245,7 @@ def test_a_latency_fault_holds_each_reply_until_that_long_after_its_arrival(emu)
         statuses.append(call(emu, "POST", gateway("builds", "/bulk"), json={"builds": [BUILD]}).status_code)
         elapsed.append(time.monotonic() - started)
 
-    threads = [threading.Thread(target=post) for _ in range(4)]
+    threads = [threading.Thread(target=post) for _i in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -41,7 +41,7 @@ def _read_reply(sock_file):
 def test_requests_on_one_session_share_one_connection(emulator):
     with requests.Session() as session:
         session.auth = ALICE
-        replies = [session.post(emulator.url + "/rest/api/2/myself", json={}) for _ in range(3)]
+        replies = [session.post(emulator.url + "/rest/api/2/myself", json={}) for _i in range(3)]
         replies.append(session.get(emulator.url + "/rest/api/2/myself"))
     assert [r.status_code for r in replies] == [405, 405, 405, 200]
     peers = _peers(emulator)
@@ -55,7 +55,7 @@ def test_a_session_counts_one_connect(emulator, monkeypatch):
     real_connect = socket.socket.connect
     monkeypatch.setattr(socket.socket, "connect", lambda sock, addr: connects.append(addr) or real_connect(sock, addr))
     with requests.Session() as session:
-        for _ in range(3):
+        for _i in range(3):
             assert session.get(emulator.url + "/rest/api/2/myself", auth=ALICE).status_code == 200
             assert session.get(emulator.url + "/_emulator/health").json() == {"ok": True}
     assert len(connects) == 1, connects
@@ -87,7 +87,7 @@ def test_an_unread_body_is_consumed_before_the_next_request_is_parsed(emulator):
                      + b"Authorization: Basic YWxpY2U6YWxpY2UtcGFzc3dvcmQ=\r\n"
                      + b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
                      + b"GET /rest/api/2/myself HTTP/1.1\r\nHost: x\r\nAuthorization: Basic YWxpY2U6YWxpY2UtcGFzc3dvcmQ=\r\n\r\n")
-        statuses = [_read_reply(sock_file)[0] for _ in range(4)]
+        statuses = [_read_reply(sock_file)[0] for _i in range(4)]
     assert statuses[:2] == [405, 200] and statuses[3] == 200, statuses
     search, myself = emulator.requests("/rest/api/2/search")[0], emulator.requests("/rest/api/2/myself")[0]
     assert search["body"].encode() == body and search["peer"] == myself["peer"]
@@ -186,7 +186,7 @@ def test_https_keeps_connections_alive_too(tmp_path):
         assert server.url.startswith("https://")
         session.trust_env = False  # else REQUESTS_CA_BUNDLE, where set, wins over session.verify
         session.verify = tls["ca"]
-        replies = [session.get(server.url + "/rest/api/2/myself", auth=ALICE) for _ in range(3)]
+        replies = [session.get(server.url + "/rest/api/2/myself", auth=ALICE) for _i in range(3)]
         assert [r.json()["name"] for r in replies] == ["alice"] * 3
         assert all("Connection" not in r.headers for r in replies)
         peers = [e["peer"] for e in server.state.requests]

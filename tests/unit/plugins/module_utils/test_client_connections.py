@@ -38,7 +38,7 @@ def _outwait_idle_timeout():
 
 def test_a_clients_requests_share_one_connection(emu):
     client = _client(emu)
-    for _ in range(3):
+    for _i in range(3):
         assert client.get("/rest/api/2/myself").json["name"] == "alice"
     client.request("POST", "/rest/api/2/issue/JJ-2/comment", json={"body": "pink"}, expected=(201,))
     peers = [entry["peer"] for entry in emu.requests()]
@@ -47,7 +47,7 @@ def test_a_clients_requests_share_one_connection(emu):
 
 def test_a_get_after_the_server_closed_the_idle_connection_succeeds_unretried(emu):
     client = _client(emu)
-    for _ in range(2):
+    for _i in range(2):
         assert client.get("/rest/api/2/myself").status == 200
     _outwait_idle_timeout()
     resp = client.get("/rest/api/2/myself")
@@ -59,7 +59,7 @@ def test_a_get_after_the_server_closed_the_idle_connection_succeeds_unretried(em
 def test_a_post_after_the_server_closed_the_idle_connection_is_sent_once_on_a_new_one(emu):
     """urllib3 checks a pooled connection before reusing it, so a POST never goes out on one the server closed."""
     client = _client(emu)
-    for _ in range(2):
+    for _i in range(2):
         assert client.get("/rest/api/2/myself").status == 200
     _outwait_idle_timeout()
     resp = client.request("POST", "/rest/api/2/issue/JJ-2/comment", json={"body": "pink"}, expected=(201,))
