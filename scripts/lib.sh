@@ -119,6 +119,13 @@ jiraops_integration_groups() {
         mapfile -t JIRAOPS_GROUPS < <("$VENV/bin/python" "$COLLECTION_DIR/tests/reliability/secret_scan.py" groups \
             "$COLLECTION_DIR/tests/integration/targets" "${JIRAOPS_INTEGRATION_GROUPS:-2}")
     fi
+    # Every ansible-test run makes the user's SSH key pair (~/.ansible/test/id_rsa) when it is missing; runs started
+    # side by side on a fresh machine race to make it, and the loser's ssh-keygen stops at "Overwrite (y/n)?". So
+    # it is made here first, as ansible-test makes it, before the groups start.
+    if [[ ${#JIRAOPS_GROUPS[@]} -gt 1 && ! -f ~/.ansible/test/id_rsa ]]; then
+        mkdir -p ~/.ansible/test
+        ssh-keygen -m PEM -q -t rsa -N '' -f ~/.ansible/test/id_rsa
+    fi
     for i in "${!JIRAOPS_GROUPS[@]}"; do
         (
             set -e

@@ -9,8 +9,9 @@ checked as stored afterwards.
 
     python benchmarks/report_build/run.py [--repeat 5] [--json out.json] [--profile]
 
-``--profile`` also times a playbook of a ``ping`` and a ``stat`` task in each round (the floor of any playbook with
-two module tasks, as reading the checkout and sending the build are), and one more role run with the push_builds benchmark's
+``--profile`` also times two playbooks in each round: a ``ping`` and a ``stat`` task (the floor of any playbook with
+two module tasks, as reading the checkout and sending the build are), and ``git_info`` then a module with the
+collection's DevOps code that does nothing (the floor of the role's two-module design); and one more role run with the push_builds benchmark's
 ``task_timer`` callback, printing each task's wall time and the time outside the tasks (Ansible's start:
 interpreter, imports, collection and playbook loading; and its exit).
 """
@@ -47,6 +48,26 @@ TWO_MODULES = PING + """
     - name: Stat
       ansible.builtin.stat:
         path: /
+"""
+# The role's own two modules as the floor of its design: git_info reading the checkout, then a module that has the
+# collection's DevOps code in its payload and imported, as build_info has, and does nothing else (push_builds'
+# bench_floor_collection). What the role takes beyond this is its in-controller tasks and build_info's own work.
+DESIGN_FLOOR = """- name: git_info and the DevOps code
+  hosts: localhost
+  connection: local
+  gather_facts: false
+  vars:
+    ansible_python_interpreter: "{{ ansible_playbook_python }}"
+  tasks:
+    - name: Read the checkout
+      jiraops.integration.git_info:
+        path: "{{ lookup('ansible.builtin.env', 'JIRA_GIT_REPO') }}"
+
+    - name: The collection's DevOps code, no work
+      bench_floor_collection:
+        token: unused
+        count: 1
+        wait: 0
 """
 
 
@@ -104,7 +125,8 @@ def main(argv=None):
     make_repo(repo)
     ping = os.path.join(scratch, "ping.yml")
     two_modules = os.path.join(scratch, "two_modules.yml")
-    for path, text in ((ping, PING), (two_modules, TWO_MODULES)):
+    design_floor = os.path.join(scratch, "design_floor.yml")
+    for path, text in ((ping, PING), (two_modules, TWO_MODULES), (design_floor, DESIGN_FLOOR)):
         with open(path, "w", encoding="utf-8") as handle:
             handle.write(text)
     playbook = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
@@ -113,7 +135,10 @@ def main(argv=None):
     env.update(ANSIBLE_COLLECTIONS_PATH=push_builds.collections_root(scratch), ANSIBLE_NOCOLOR="1",
                PWD=repo, JIRA_API_URL=emulator.url, JIRA_URL=emulator.url, JIRA_TOKEN=push_builds.TOKEN,
                JIRA_GIT_REPO=repo, JOB_NAME="pink-logo", BUILD_URL="https://ci.example.com/job/pink-logo/")
-    runs = {"report_build": [], "ping": [], "two_modules": []}
+    floors = os.path.join(HERE, "..", "push_builds")
+    floor_env = dict(env, ANSIBLE_LIBRARY=os.path.join(floors, "library"),
+                     ANSIBLE_MODULE_UTILS=os.path.join(floors, "module_utils"))
+    runs = {"report_build": [], "ping": [], "two_modules": [], "design_floor": []}
     try:
         for number in range(args.repeat + 1):       # the first round warms the caches and is not counted
             emulator.fresh(0)
@@ -122,11 +147,13 @@ def main(argv=None):
                 raise SystemExit("report_build did not store the build")
             floor = timed([playbook, ping], env)
             two = timed([playbook, two_modules], env) if args.profile else None
+            design = timed([playbook, design_floor], floor_env) if args.profile else None
             if number:
                 runs["report_build"].append(role)
                 runs["ping"].append(floor)
-                if two is not None:
+                if args.profile:
                     runs["two_modules"].append(two)
+                    runs["design_floor"].append(design)
         if args.profile:
             emulator.fresh(0)
             profile = profiled(playbook, env, scratch)
@@ -139,6 +166,8 @@ def main(argv=None):
     if args.profile:
         two = statistics.median(runs["two_modules"])
         print(f"ping and stat tasks: median {two:.2f} s ({two / floor:.2f}x one ping task)")
+        design = statistics.median(runs["design_floor"])
+        print(f"git_info and the DevOps code doing nothing: median {design:.2f} s ({design / floor:.2f}x one ping task)")
         print_profile(profile)
     if args.json:
         with open(args.json, "w", encoding="utf-8") as handle:
