@@ -188,34 +188,15 @@ class CaptureServer:
         return sum(1 for s in secrets if s and s in blob)
 
 
-class DrippingHandshake:
+class DrippingHandshake(CaptureServer):
     """A loopback TLS server that answers each ClientHello one byte every ``interval`` seconds (a handshake record
     that never completes), for ``count`` bytes, then closes: no single read waits long enough to time out."""
 
     def __init__(self, interval=0.6, count=10):
+        super().__init__()
         self.interval, self.count = interval, count
         self.hellos = 0
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._sock.bind(("127.0.0.1", 0))
-        self._sock.listen(16)
-        self.port = self._sock.getsockname()[1]
         self.url = f"https://127.0.0.1:{self.port}"
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._sock.close()
-
-    def _serve(self):
-        while True:
-            try:
-                conn, _addr = self._sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
 
     def _handle(self, conn):
         with conn:
@@ -229,4 +210,3 @@ class DrippingHandshake:
                     time.sleep(self.interval)
             except OSError:
                 return  # the client gave up, as it should
-
