@@ -11,9 +11,9 @@ checked as stored afterwards.
 
 ``--profile`` also times two playbooks in each round: a ``ping`` and a ``stat`` task (the floor of any playbook with
 two module tasks, as reading the checkout and sending the build are), and ``git_info`` then a module with the
-collection's DevOps code that does nothing (the floor of the role's two-module design); and one more role run with the push_builds benchmark's
-``task_timer`` callback, printing each task's wall time and the time outside the tasks (Ansible's start:
-interpreter, imports, collection and playbook loading; and its exit).
+collection's DevOps code that does nothing (the floor of the role's two-module design); and one more role run with
+the push_builds benchmark's ``task_timer`` callback, printing each task's wall time and the time outside the tasks
+(Ansible's start: interpreter, imports, collection and playbook loading; and its exit).
 """
 from __future__ import annotations
 
