@@ -32,14 +32,20 @@ _spec = importlib.util.spec_from_file_location("push_builds_run", os.path.join(H
 push_builds = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(push_builds)
 
-PING = """- name: One ping task
+
+def play(name):
+    """A play on localhost, as the role runs, up to its task list."""
+    return f"""- name: {name}
   hosts: localhost
   connection: local
   gather_facts: false
   vars:
-    ansible_python_interpreter: "{{ ansible_playbook_python }}"
+    ansible_python_interpreter: "{{{{ ansible_playbook_python }}}}"
   tasks:
-    - name: Ping
+"""
+
+
+PING = play("One ping task") + """    - name: Ping
       ansible.builtin.ping:
 """
 # Two different modules: Ansible assembles each module's AnsiballZ payload once per run (a second ping would reuse
@@ -52,14 +58,7 @@ TWO_MODULES = PING + """
 # The role's own two modules as the floor of its design: git_info reading the checkout, then a module that has the
 # collection's DevOps code in its payload and imported, as build_info has, and does nothing else (push_builds'
 # bench_floor_collection). What the role takes beyond this is its in-controller tasks and build_info's own work.
-DESIGN_FLOOR = """- name: git_info and the DevOps code
-  hosts: localhost
-  connection: local
-  gather_facts: false
-  vars:
-    ansible_python_interpreter: "{{ ansible_playbook_python }}"
-  tasks:
-    - name: Read the checkout
+DESIGN_FLOOR = play("git_info and the DevOps code") + """    - name: Read the checkout
       jiraops.integration.git_info:
         path: "{{ lookup('ansible.builtin.env', 'JIRA_GIT_REPO') }}"
 

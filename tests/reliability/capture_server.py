@@ -189,24 +189,22 @@ class CaptureServer:
 
 
 class DrippingHandshake(CaptureServer):
-    """A loopback TLS server that answers each ClientHello one byte every ``interval`` seconds (a handshake record
-    that never completes), for ``count`` bytes, then closes: no single read waits long enough to time out."""
+    """A loopback server that plays the TLS side: each ClientHello is answered with ``reply``'s steps (bytes to
+    send, or seconds to wait), as CaptureServer answers an HTTP request; ``requests`` records each hello."""
 
-    def __init__(self, interval=0.6, count=10):
-        super().__init__()
-        self.interval, self.count = interval, count
-        self.hellos = 0
+    def __init__(self, reply):
+        super().__init__(reply)
         self.url = f"https://127.0.0.1:{self.port}"
 
-    def _handle(self, conn):
-        with conn:
-            conn.settimeout(10)
-            try:
-                if conn.recv(65536)[:1] == b"\x16":  # a TLS handshake record: the ClientHello
-                    self.hellos += 1
-                # A handshake record of 16 KiB (TLS 1.2), its header and body sent byte by byte.
-                for byte in (b"\x16\x03\x03\x40\x00" + b"\x02" * 0x4000)[:self.count]:
-                    conn.sendall(bytes([byte]))
-                    time.sleep(self.interval)
-            except OSError:
-                return  # the client gave up, as it should
+    @staticmethod
+    def _read_request(conn):
+        hello = conn.recv(65536)
+        return {"tls_record": hello[:1] == b"\x16"} if hello else None  # 0x16: a handshake record
+
+
+def drip_handshake(count=10, interval=0.6):
+    """The first ``count`` bytes of a 16 KiB TLS 1.2 handshake record that never completes, one every ``interval``
+    seconds: no single read waits long enough to time out."""
+    for byte in (b"\x16\x03\x03\x40\x00" + b"\x02" * 0x4000)[:count]:
+        yield bytes([byte])
+        yield interval

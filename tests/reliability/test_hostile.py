@@ -239,10 +239,10 @@ def test_a_dripping_tls_handshake_is_bounded_by_timeout():
     """A server answering the ClientHello one byte every 0.6 s: each read gets a byte before a per-read timeout, yet
     the handshake as a whole ends at ``timeout`` (10 bytes would take 6 s). Python's ssl applies the socket's timeout
     to the whole handshake, and the request's deadline watches the socket from its creation as well."""
-    with cap.DrippingHandshake(interval=0.6, count=10) as server:
+    with cap.DrippingHandshake(lambda hello: cap.drip_handshake(10, 0.6)) as server:
         outcome, elapsed, _peak = _measured("api", _site(server.url, path="/rest/api/2/myself", timeout=1,
                                                          max_retries=0, validate_certs=False, **ALICE))
-    assert server.hellos == 1
+    assert server.requests == [{"tls_record": True}]
     assert not has_traceback(outcome) and outcome.failed, outcome.result
     assert "timed out" in outcome.msg and "timeout=1" in outcome.msg, outcome.msg
     assert elapsed < 2.0, f"took {elapsed:.1f}s"
