@@ -237,8 +237,9 @@ def test_a_dripping_proxy_is_bounded_by_timeout(scheme, seen):
 
 def test_a_dripping_tls_handshake_is_bounded_by_timeout():
     """A server answering the ClientHello one byte every 0.6 s: each read gets a byte before a per-read timeout, yet
-    the handshake as a whole ends at ``timeout`` (10 bytes would take 6 s). Python's ssl applies the socket's timeout
-    to the whole handshake, and the request's deadline watches the socket from its creation as well."""
+    the handshake as a whole ends at ``timeout`` (10 bytes would take 6 s). It is the socket timeout the client sets
+    that bounds it (Python's ssl applies it to the whole handshake): the request's deadline cannot cut the handshake,
+    since wrapping the socket for TLS detaches the one it watches."""
     with cap.DrippingHandshake(lambda hello: cap.drip_handshake(10, 0.6)) as server:
         outcome, elapsed, _peak = _measured("api", _site(server.url, path="/rest/api/2/myself", timeout=1,
                                                          max_retries=0, validate_certs=False, **ALICE))
